@@ -1,0 +1,5 @@
+"""`python -m cvquiz` runs the CLI."""
+
+from cvquiz.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Commands: rendering lives in cvquiz.render, logic in the core modules."""

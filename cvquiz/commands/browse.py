@@ -1,0 +1,74 @@
+"""Commands that browse banks: list, show, check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cvquiz.app import app, console, get_library, print_json
+
+TopicOpt = Annotated[list[str] | None, typer.Option("--topic", "-t", help="resnet, mobilenet, ... (repeatable).")]
+DifficultyOpt = Annotated[
+    list[str] | None, typer.Option("--difficulty", "-d", help="easy, medium or hard (repeatable).")
+]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="A finer subject: depthwise, resnext, ... (repeatable).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@app.command("list")
+def list_questions(
+    ctx: typer.Context,
+    topic: TopicOpt = None,
+    difficulty: DifficultyOpt = None,
+    tag: TagOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List questions, filtered by topic, difficulty and tag."""
+    from cvquiz.browse import find_questions
+
+    questions = find_questions(get_library(ctx), topics=topic or [], difficulties=difficulty or [], tags=tag or [])
+    if as_json:
+        print_json([{"key": q.key, **q.to_dict()} for q in questions])
+        return
+    from cvquiz.render.browse import render_list
+
+    render_list(console(), questions)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="A number (24), an id (depthwise-conv) or words (bottleneck).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one question with its answer, code, key concepts and related questions."""
+    from cvquiz.browse import lookup
+    from cvquiz.select import AmbiguousQuestion
+
+    try:
+        found = lookup(get_library(ctx), question)
+    except AmbiguousQuestion as exc:
+        from cvquiz.render.browse import render_ambiguous
+
+        render_ambiguous(console(), question, exc.matches)
+        raise typer.Exit(2) from None
+    if as_json:
+        print_json({"key": found.question.key, **found.question.to_dict()})
+        return
+    from cvquiz.render.browse import render_question
+
+    render_question(console(), found)
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Bank files to check (default: the built-in bank).")] = None,
+) -> None:
+    """Check bank files against the schema and summarise them (exit 2 on the first problem)."""
+    from cvquiz.browse import check_banks
+    from cvquiz.render.browse import render_check
+
+    render_check(console(), check_banks(paths or []))

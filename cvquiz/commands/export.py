@@ -1,0 +1,3 @@
+"""Commands: export (being written)."""
+
+from cvquiz.app import app  # noqa: F401

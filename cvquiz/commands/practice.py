@@ -1,0 +1,3 @@
+"""Commands: practice (being written)."""
+
+from cvquiz.app import app  # noqa: F401

@@ -1,0 +1,112 @@
+"""Choosing questions: filters by topic, difficulty and tag, and finding one question from a user's words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cvquiz.bank import DIFFICULTIES, Question
+from cvquiz.errors import CvquizError
+from cvquiz.suggest import closest
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a user asked for with --topic, --difficulty and --tag (each: any of several values)."""
+
+    topics: tuple[str, ...] = ()
+    difficulties: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+def _normalise(option: str, values: Iterable[str], valid: Sequence[str]) -> tuple[str, ...]:
+    chosen = []
+    for value in values:
+        v = value.strip().lower()
+        if v not in valid:
+            hint = closest(v, valid, limit=1)
+            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise CvquizError(f"{option}: unknown value '{value}' (valid: {', '.join(valid)}){extra}")
+        if v not in chosen:
+            chosen.append(v)
+    return tuple(chosen)
+
+
+def make_filters(
+    questions: Sequence[Question],
+    *,
+    topics: Iterable[str] = (),
+    difficulties: Iterable[str] = (),
+    tags: Iterable[str] = (),
+) -> Filters:
+    """Check filter values against what the banks hold (case-insensitive) and return them normalised."""
+    return Filters(
+        topics=_normalise("--topic", topics, sorted({q.topic for q in questions})),
+        difficulties=_normalise("--difficulty", difficulties, list(DIFFICULTIES)),
+        tags=_normalise("--tag", tags, sorted({t for q in questions for t in q.tags})),
+    )
+
+
+def apply_filters(questions: Iterable[Question], filters: Filters) -> list[Question]:
+    """The questions that match every given filter (any of its values)."""
+    return [
+        q
+        for q in questions
+        if (not filters.topics or q.topic in filters.topics)
+        and (not filters.difficulties or q.difficulty in filters.difficulties)
+        and (not filters.tags or any(t in filters.tags for t in q.tags))
+    ]
+
+
+class AmbiguousQuestion(CvquizError):
+    """Several questions match; the CLI lists them so the user can choose."""
+
+    def __init__(self, query: str, matches: Sequence[Question]) -> None:
+        super().__init__(f"{len(matches)} questions match '{query}'; name one by number or id")
+        self.matches = list(matches)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def resolve_question(questions: Sequence[Question], query: str) -> Question:
+    """Find one question by number, id, bank-id/id, or words; raise a helpful error otherwise."""
+    query = query.strip()
+    if not query:
+        raise CvquizError("QUESTION: give a number (24), an id (depthwise-conv) or words (bottleneck)")
+    if query.isdigit():
+        matches = [q for q in questions if q.number == int(query)]
+    else:
+        low = query.lower()
+        matches = [q for q in questions if low in (q.id, q.key)]
+        if not matches:
+            matches = _word_matches(questions, _words(query))
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise AmbiguousQuestion(query, matches)
+    hints = closest(query, [q.id for q in questions] + [q.question for q in questions])
+    ids = [next(q.id for q in questions if h in (q.id, q.question)) for h in hints]
+    extra = f"; closest: {', '.join(dict.fromkeys(ids))}" if ids else ""
+    if query.isdigit():
+        numbers = sorted({q.number for q in questions})
+        raise CvquizError(f"no question number {query} (numbers run {numbers[0]}-{numbers[-1]})")
+    raise CvquizError(f"no question matches '{query}'{extra}")
+
+
+def _word_matches(questions: Sequence[Question], words: list[str]) -> list[Question]:
+    """Questions holding every word: in the question or id first, then tags, then the answer."""
+    if not words:
+        return []
+    tiers = (
+        lambda q: f"{q.question} {q.id}",
+        lambda q: " ".join(q.tags),
+        lambda q: q.answer,
+    )
+    for text_of in tiers:
+        found = [q for q in questions if all(w in " ".join(_words(text_of(q))) for w in words)]
+        if found:
+            return found
+    return []

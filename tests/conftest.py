@@ -1,0 +1,34 @@
+"""Shared fixtures: every test runs with its own home directory, no user banks and an 80-column terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Never touch the real user directory or the user's banks; render as an 80-column terminal would."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("CVQUIZ_HOME", str(home))
+    monkeypatch.delenv("CVQUIZ_BANK", raising=False)
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "40")
+    return home
+
+
+@pytest.fixture
+def cli():
+    """Run the CLI in-process and return the result (stdout and stderr apart)."""
+    from cvquiz.app import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return invoke

@@ -1,0 +1,68 @@
+"""list, show and the global options, as a user sees them in an 80-column terminal."""
+
+from __future__ import annotations
+
+import json
+
+from cvquiz.bank import QUESTION_KEYS
+
+
+def test_list_table_fits_80_columns_and_marks_difficulty(cli) -> None:
+    result = cli("list")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    row = next(line for line in lines if "depthwise-vs-standard-cost" in line)
+    assert row.split()[:5] == ["24", "depthwise-vs-standard-cost", "mobilenet", "🔥", "hard"]
+    assert "40 questions" in lines[-1]
+
+
+def test_list_filters_take_several_values_case_insensitively(cli) -> None:
+    result = cli("list", "--json", "--difficulty", "HARD", "-d", "easy", "--topic", "MobileNet")
+    assert result.exit_code == 0, result.output
+    questions = json.loads(result.stdout)
+    assert [q["number"] for q in questions] == [24, 25, 27, 31, 33, 35, 37, 40]
+    assert set(questions[0]) == {"key", *(k for k in QUESTION_KEYS if k not in ("code", "demo"))} | (
+        {"demo"} if "demo" in questions[0] else set()
+    )
+    result = cli("list", "--json", "--tag", "depthwise")
+    assert {q["id"] for q in json.loads(result.stdout)} >= {"depthwise-conv", "depthwise-vs-standard-cost"}
+
+
+def test_unknown_filter_value_lists_the_valid_ones(cli) -> None:
+    result = cli("list", "--difficulty", "hardd")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "cvquiz: error: --difficulty: unknown value 'hardd' (valid: easy, medium, hard); did you mean 'hard'?"
+    )
+
+
+def test_show_by_number_id_and_words(cli) -> None:
+    by_number = cli("show", "24", "--json")
+    by_id = cli("show", "depthwise-vs-standard-cost", "--json")
+    by_words = cli("show", "complexity vs standard", "--json")
+    assert by_number.exit_code == by_id.exit_code == by_words.exit_code == 0
+    assert json.loads(by_number.stdout) == json.loads(by_id.stdout) == json.loads(by_words.stdout)
+    shown = cli("show", "23")
+    assert "groups=in_channels" in shown.stdout
+    assert "Next an interviewer may ask:" in shown.stdout
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 80
+
+
+def test_show_several_matches_lists_them_and_none_suggests(cli) -> None:
+    several = cli("show", "residual")
+    assert several.exit_code == 2
+    assert "questions match 'residual'; say which:" in several.stdout
+    assert "basic-residual-block" in several.stdout
+    none = cli("show", "depthwize")
+    assert none.exit_code == 2
+    assert none.stderr.strip().startswith("cvquiz: error: no question matches 'depthwize'; closest: depthwise-conv")
+    assert cli("show", "41").stderr.strip() == "cvquiz: error: no question number 41 (numbers run 1-40)"
+
+
+def test_short_help_and_no_args_help(cli) -> None:
+    short = cli("-h")
+    assert short.exit_code == 0
+    for command in ("list", "show", "check"):
+        assert command in short.stdout
+    assert cli("list", "-h").exit_code == 0

@@ -1,0 +1,59 @@
+"""Fast start: commands that run no demo never import torch (checked in a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("torch", "numpy", "fsrs", "genanki", "rapidfuzz", "anki")
+
+PROBE = """
+import json, sys
+from cvquiz.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+heavy = [m for m in {heavy!r} if m in sys.modules]
+sys.stderr.write("\\nPROBE " + json.dumps({{"code": code, "heavy": heavy}}) + "\\n")
+"""
+
+
+def run_probe(*args: str) -> dict:
+    env = {**os.environ, "COLUMNS": "80"}
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("PROBE "))
+    return json.loads(line.removeprefix("PROBE "))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["list"],
+        ["list", "--json", "--topic", "mobilenet"],
+        ["show", "24"],
+        ["show", "bottleneck"],
+        ["check"],
+        ["--version"],
+    ],
+)
+def test_commands_without_demos_do_not_import_torch(args: list[str]) -> None:
+    probe = run_probe(*args)
+    assert probe["code"] in (0, None), probe
+    assert [m for m in probe["heavy"] if m != "rapidfuzz"] == [], probe
+
+
+def test_python_dash_m_and_version() -> None:
+    proc = subprocess.run([sys.executable, "-m", "cvquiz", "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("cvquiz 0.")
