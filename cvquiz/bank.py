@@ -184,8 +184,15 @@ def _parse(text: str, shown: str) -> tuple[Any, yaml.Node]:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
         raise CvquizError(f"{shown}{line}: YAML syntax error: {exc.problem or exc.context}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise CvquizError(
+            f"{shown}:{line}: character {chr(exc.character)!r} is not allowed in YAML"
+            if isinstance(exc.character, int)
+            else f"{shown}:{line}: {exc.reason}"
+        ) from None
     except yaml.YAMLError as exc:
-        raise CvquizError(f"{shown}: YAML error: {exc}") from None
+        raise CvquizError(f"{shown}: YAML error: {' '.join(str(exc).split())}") from None
     return data, node
 
 
@@ -225,7 +232,7 @@ class _Checker:
 
 
 def _type_name(value: Any) -> str:
-    return {dict: "a map", list: "a list", str: "text", int: "a number", bool: "true/false"}.get(
+    return {dict: "a map", list: "a list", str: "text", int: "a number", bool: "true/false", type(None): "nothing"}.get(
         type(value), type(value).__name__
     )
 
