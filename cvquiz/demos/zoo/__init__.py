@@ -1,0 +1,116 @@
+"""Model zoo: CNN architectures written from scratch, with parameter and MAC counting.
+
+Count on the meta device: `analytic_macs(build_meta(resnet50))` allocates nothing.
+"""
+
+from .cifar import (
+    CIFAR_DEPTHS,
+    CifarResNet,
+    PlainBlock,
+    ZeroPadShortcut,
+    cifar_resnet,
+    cifar_resnet_params,
+)
+from .classic import VGG, DenseNet, densenet121, vgg16
+from .counting import (
+    LayerCost,
+    analytic_macs,
+    build_meta,
+    count_params,
+    counter_macs,
+    layer_macs,
+)
+from .efficientnet import EfficientNet, efficientnet_b0, mbconv
+from .layers import (
+    HSigmoid,
+    HSwish,
+    SqueezeExcitation,
+    _make_divisible,
+    conv1x1,
+    conv3x3,
+    conv_bn_act,
+    depthwise_separable,
+    h_sigmoid,
+    h_swish,
+)
+from .mobilenet import (
+    InvertedResidual,
+    MobileNetV1,
+    MobileNetV2,
+    MobileNetV3,
+    mobilenet_v1,
+    mobilenet_v2,
+    mobilenet_v3_large,
+    mobilenet_v3_small,
+)
+from .registry import MODELS, ModelSpec, register
+from .resnet import (
+    BasicBlock,
+    Bottleneck,
+    PreActBasicBlock,
+    ResNet,
+    resnet18,
+    resnet34,
+    resnet50,
+    resnet101,
+    resnet152,
+    resnext50_32x4d,
+)
+from .shufflenet import ShuffleNetV2, ShuffleUnit, channel_shuffle, shufflenet_v2_x1_0
+
+__all__ = [
+    "CIFAR_DEPTHS",
+    "MODELS",
+    "VGG",
+    "BasicBlock",
+    "Bottleneck",
+    "CifarResNet",
+    "DenseNet",
+    "EfficientNet",
+    "HSigmoid",
+    "HSwish",
+    "InvertedResidual",
+    "LayerCost",
+    "MobileNetV1",
+    "MobileNetV2",
+    "MobileNetV3",
+    "ModelSpec",
+    "PlainBlock",
+    "PreActBasicBlock",
+    "ResNet",
+    "ShuffleNetV2",
+    "ShuffleUnit",
+    "SqueezeExcitation",
+    "ZeroPadShortcut",
+    "_make_divisible",
+    "analytic_macs",
+    "build_meta",
+    "channel_shuffle",
+    "cifar_resnet",
+    "cifar_resnet_params",
+    "conv1x1",
+    "conv3x3",
+    "conv_bn_act",
+    "count_params",
+    "counter_macs",
+    "densenet121",
+    "depthwise_separable",
+    "efficientnet_b0",
+    "h_sigmoid",
+    "h_swish",
+    "layer_macs",
+    "mbconv",
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "register",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "resnext50_32x4d",
+    "shufflenet_v2_x1_0",
+    "vgg16",
+]
