@@ -415,17 +415,26 @@ def bank_paths_from_env(env: Mapping[str, str]) -> list[Path]:
 
 
 def load_library(extra: Sequence[str | os.PathLike[str]] = (), *, env: Mapping[str, str] | None = None) -> Library:
-    """The built-in bank, then CVQUIZ_BANK's banks, then --bank's, each path once."""
+    """The built-in bank, then CVQUIZ_BANK's banks, then --bank's, each path once.
+
+    A user's bank with the built-in bank's id (an edited export of it) takes the built-in's place,
+    so its progress, keyed by bank-id/question-id, carries over.
+    """
     env = os.environ if env is None else env
-    paths = [builtin_bank_path(), *bank_paths_from_env(env), *(Path(p).expanduser() for p in extra)]
-    banks: list[Bank] = []
-    seen_paths: set[Path] = set()
-    for path in paths:
+    builtin = load_bank(builtin_bank_path())
+    banks: list[Bank] = [builtin]
+    seen_paths = {builtin.path.resolve()}
+    replaced = False
+    for path in [*bank_paths_from_env(env), *(Path(p).expanduser() for p in extra)]:
         resolved = path.resolve()
         if resolved in seen_paths:
             continue
         seen_paths.add(resolved)
         bank = load_bank(path)
+        if bank.id == builtin.id and not replaced:
+            banks[0] = bank
+            replaced = True
+            continue
         for other in banks:
             if other.id == bank.id:
                 raise CvquizError(

@@ -187,3 +187,17 @@ def test_check_summarises_the_builtin_bank(cli) -> None:
     rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if line.strip().startswith(("resnet", "mobilenet", "all"))}
     assert rows == {"resnet": ["6", "9", "5", "20"], "mobilenet": ["4", "12", "4", "20"], "all": ["10", "21", "9", "40"]}
     assert "40 questions, valid" in result.stdout
+
+
+def test_an_edited_copy_of_the_builtin_bank_takes_its_place(tmp_path: Path, cli) -> None:
+    builtin = load_library(env={}).banks[0]
+    edited = builtin.to_dict()
+    edited["questions"][0]["answer"] = "An edited answer."
+    path = write(tmp_path, json.dumps(edited, ensure_ascii=False), "mine.json")
+    library = load_library([path], env={})
+    assert [b.id for b in library.banks] == ["cnn-architectures"]
+    assert library.questions[0].key == "cnn-architectures/what-is-resnet"
+    assert library.questions[0].answer == "An edited answer."
+    result = cli("--bank", str(path), "--bank", str(write(tmp_path, json.dumps(edited), "again.json")), "list")
+    assert result.exit_code == 2
+    assert f"bank id 'cnn-architectures' is already used by {path}" in result.stderr

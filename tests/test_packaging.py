@@ -25,6 +25,9 @@ def test_wheel_carries_the_bank_and_runs_from_elsewhere(tmp_path: Path) -> None:
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
         check=True, capture_output=True, timeout=300,
     )
+    in_repo = {p.relative_to(ROOT).as_posix() for p in (ROOT / "cvquiz").rglob("*.py")}
+    in_wheel = {p.relative_to(site).as_posix() for p in (site / "cvquiz").rglob("*.py")}
+    assert in_repo == in_wheel, "pyproject's package list misses: " + ", ".join(sorted(in_repo - in_wheel))
     assert (site / "cvquiz" / "data" / "questions.yaml").read_bytes() == (ROOT / "data" / "questions.yaml").read_bytes()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -9,11 +9,11 @@ import typer
 
 from cvquiz.app import app, console, get_library, print_json
 
-TopicOpt = Annotated[list[str] | None, typer.Option("--topic", "-t", help="resnet, mobilenet, ... (repeatable).")]
+TopicOpt = Annotated[list[str] | None, typer.Option("--topic", "-t", metavar="TOPIC", help="resnet, mobilenet, ... (repeatable).")]
 DifficultyOpt = Annotated[
-    list[str] | None, typer.Option("--difficulty", "-d", help="easy, medium or hard (repeatable).")
+    list[str] | None, typer.Option("--difficulty", "-d", metavar="LEVEL", help="easy, medium or hard (repeatable).")
 ]
-TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="A finer subject: depthwise, resnext, ... (repeatable).")]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", metavar="TAG", help="A finer subject: depthwise, resnext, ... (repeatable).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
