@@ -1,3 +1,77 @@
-"""Commands: export (being written)."""
+"""Command: export questions as Anki cards, Anki text, CSV, a Markdown study sheet or a JSON bank."""
 
-from cvquiz.app import app  # noqa: F401
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cvquiz.app import app, get_library
+from cvquiz.commands.browse import DifficultyOpt, TagOpt, TopicOpt
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="File to write (its extension picks the format), or - for standard output.",
+        ),
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="apkg, tsv, csv, md or json (default: from PATH's extension).",
+        ),
+    ] = None,
+    topic: TopicOpt = None,
+    difficulty: DifficultyOpt = None,
+    tag: TagOpt = None,
+    with_demos: Annotated[
+        bool,
+        typer.Option(
+            "--with-demos",
+            help="Run each card's live demo and put its tables on the card (apkg, tsv, md).",
+        ),
+    ] = False,
+) -> None:
+    """Export questions: Anki deck (.apkg), Anki text (.tsv), spreadsheet (.csv), study sheet (.md), bank (.json)."""
+    from cvquiz.exporters import export_questions
+
+    result = export_questions(
+        get_library(ctx),
+        output=output,
+        fmt=fmt,
+        topics=topic or [],
+        difficulties=difficulty or [],
+        tags=tag or [],
+        with_demos=with_demos,
+        on_demo=_progress,
+    )
+    if result.path is None:
+        typer.echo(result.data, nl=False)
+        return
+    from cvquiz.bank import display_path
+
+    demos = f", {result.demos} demo{'s' * (result.demos != 1)} run" if with_demos else ""
+    banks = ", ".join(b.id for b in result.banks)
+    typer.echo(
+        f"Wrote {len(result.questions)} question{'s' * (len(result.questions) != 1)} ({banks}{demos}) "
+        f"to {display_path(result.path)} ({result.format}, {_size(len(result.data))})."
+    )
+
+
+def _progress(demo_id: str, n: int, total: int) -> None:
+    # On stderr, so that `--output -` keeps standard output for the export itself.
+    typer.echo(f"Running demo {n}/{total}: {demo_id}", err=True)
+
+
+def _size(n: int) -> str:
+    return f"{n} bytes" if n < 1024 else f"{n / 1024:.1f} KiB"
