@@ -1,3 +1,191 @@
-"""Commands: practice (being written)."""
+"""Commands of spaced-repetition practice: practice, stats, history, reset."""
 
-from cvquiz.app import app  # noqa: F401
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cvquiz.app import app, console, get_library, print_json
+from cvquiz.commands.browse import DifficultyOpt, TagOpt, TopicOpt
+
+
+def _open_store():  # -> cvquiz.store.Store
+    from cvquiz.home import home_dir
+    from cvquiz.store import open_store
+
+    return open_store(home_dir())
+
+
+def _fixed_clock() -> bool:
+    """CVQUIZ_NOW (hidden, for tests) fixes the clock; such runs are reproducible, so no fuzz."""
+    import os
+
+    from cvquiz.clock import NOW_ENV
+
+    return bool(os.environ.get(NOW_ENV, "").strip())
+
+
+@app.command()
+def practice(
+    ctx: typer.Context,
+    topic: TopicOpt = None,
+    difficulty: DifficultyOpt = None,
+    tag: TagOpt = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", help="At most N cards this session.")
+    ] = None,
+    new: Annotated[
+        int | None,
+        typer.Option(
+            "--new", help="New cards allowed today (default 10, counted across sessions)."
+        ),
+    ] = None,
+    typed: Annotated[
+        bool, typer.Option("--typed", help="Type your answer; key concepts are checked.")
+    ] = False,
+    cram: Annotated[
+        bool,
+        typer.Option("--cram", help="Ignore due dates: weakest cards first (the night before)."),
+    ] = False,
+    retention: Annotated[
+        float | None,
+        typer.Option(
+            "--retention", help="Desired recall when a card comes due, 0.7-0.97 (default 0.9)."
+        ),
+    ] = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Remember --retention and --new as your defaults.")
+    ] = False,
+) -> None:
+    """Practise with spaced repetition: due cards first, then new ones. Keys: Enter reveal, 1-4 rate,
+    u undo, s skip, d demo, q quit."""
+    from cvquiz.browse import find_questions
+    from cvquiz.clock import utc_now
+    from cvquiz.keys import KeyInput, LineInput
+    from cvquiz.render import practice as view
+    from cvquiz.session import start_session
+    from cvquiz.tutor import run
+
+    questions = find_questions(
+        get_library(ctx), topics=topic or [], difficulties=difficulty or [], tags=tag or []
+    )
+    con = console()
+    with _open_store() as store:
+        session = start_session(
+            questions, store, clock=utc_now, retention=retention, new_per_day=new, save=save,
+            limit=limit, cram=cram, fuzz=not _fixed_clock(),
+        )  # fmt: skip
+        if save:
+            view.render_note(con, f"Saved: retention {session.scheduler.retention:g}"
+                             + (f", {new} new cards a day" if new is not None else "") + ".", style="green")  # fmt: skip
+        now = utc_now()
+        if not session.queue:
+            states = store.card_states()
+            upcoming = [
+                s.due for k, s in states.items() if s.due > now and k in {q.key for q in questions}
+            ]
+            view.render_nothing_due(con, next_due=min(upcoming, default=None), now=now,
+                                    filtered=bool(topic or difficulty or tag))  # fmt: skip
+            return
+        kinds = [it.kind for it in session.queue]
+        view.render_start(con, cards=len(kinds), new=kinds.count("new"), due=kinds.count("due"), cram=cram,
+                          retention=session.scheduler.retention)  # fmt: skip
+        if sys.stdin.isatty():
+            keys = KeyInput(lambda: con.input(view.answer_prompt()))
+        else:
+            keys = LineInput(sys.stdin)
+        summary = run(session, console=con, keys=keys, typed=typed)
+    if summary.interrupted:
+        raise typer.Exit(130)
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="DATE",
+            help="Predicted recall on that day (your interview) if you stop reviewing.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (exact counts) instead of charts.")
+    ] = False,
+) -> None:
+    """Your progress: counts, 7-day forecast, true retention, review calendar, mastery, weakest cards."""
+    from cvquiz.clock import utc_now
+    from cvquiz.stats import compute_stats, parse_at
+
+    now = utc_now()
+    moment = parse_at(at, now=now) if at is not None else None
+    library = get_library(ctx)
+    with _open_store() as store:
+        result = compute_stats(library, store, now=now, at=moment)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    from cvquiz.render.practice import render_stats
+
+    render_stats(console(), result)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    question: Annotated[
+        str | None, typer.Argument(help="Only this question: a number (24), an id or words.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", help="Show the N newest reviews.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """The review log, newest first."""
+    from cvquiz.clock import utc_now
+    from cvquiz.select import AmbiguousQuestion
+    from cvquiz.stats import history as review_history
+
+    library = get_library(ctx)
+    with _open_store() as store:
+        try:
+            entries = review_history(library, store, query=question, limit=limit)
+        except AmbiguousQuestion as exc:
+            from cvquiz.render.browse import render_ambiguous
+
+            render_ambiguous(console(), question or "", exc.matches)
+            raise typer.Exit(2) from None
+    if as_json:
+        print_json([e.to_dict() for e in entries])
+        return
+    from cvquiz.render.practice import render_history
+
+    render_history(console(), entries, now=utc_now())
+
+
+@app.command()
+def reset(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Forget all progress (the review log and every card's schedule); saved settings stay."""
+    from cvquiz.errors import CvquizError
+
+    with _open_store() as store:
+        count = store.review_count()
+        if not yes:
+            if not sys.stdin.isatty():
+                raise CvquizError(
+                    "reset: no terminal to confirm on; run `cvquiz reset --yes` to clear progress"
+                )
+            if not typer.confirm(
+                f"Delete {count} review(s) and all scheduling in {store.path}?", default=False
+            ):
+                console().print("Nothing was changed.")
+                return
+        removed = store.reset()
+    from cvquiz.render.practice import plural
+
+    console().print(f"Progress cleared: {plural(removed, 'review')} removed.")

@@ -1,0 +1,134 @@
+"""What the user presses during practice: single keys at a terminal, one line per prompt otherwise."""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol, TextIO
+
+from cvquiz.scheduler import Rating
+
+ActionKind = Literal["reveal", "rate", "accept", "undo", "skip", "demo", "quit", "invalid"]
+COMMANDS: dict[str, ActionKind] = {"u": "undo", "s": "skip", "d": "demo", "q": "quit"}
+RATING_WORDS = {
+    **{str(int(r)): r for r in Rating},
+    **{r.label: r for r in Rating},
+}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing the user asked for at a prompt."""
+
+    kind: ActionKind
+    text: str | None = None  # the typed answer (reveal) or the unrecognised input (invalid)
+    rating: Rating | None = None
+
+
+class Keys(Protocol):
+    def question(self, *, typed: bool) -> Action: ...
+
+    def rating(self) -> Action: ...
+
+
+def _command(word: str) -> Action | None:
+    kind = COMMANDS.get(word)
+    return Action(kind) if kind else None
+
+
+class LineInput:
+    """Scripted input: one line per prompt; end of input ends the session like q."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def _line(self) -> str | None:
+        line = self.stream.readline()
+        return None if line == "" else line.rstrip("\r\n")
+
+    def question(self, *, typed: bool) -> Action:
+        line = self._line()
+        if line is None:
+            return Action("quit")
+        return _command(line.strip().lower()) or Action("reveal", text=line if typed else None)
+
+    def rating(self) -> Action:
+        line = self._line()
+        if line is None:
+            return Action("quit")
+        word = line.strip().lower()
+        if not word:
+            return Action("accept")
+        if word in RATING_WORDS:
+            return Action("rate", rating=RATING_WORDS[word])
+        return _command(word) or Action("invalid", text=line)
+
+
+def read_key(fd: int) -> str:
+    """One key press, without echo; the terminal is restored whatever happens (Ctrl-C included)."""
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(fd)
+    try:
+        # cbreak, not raw: Ctrl-C still raises KeyboardInterrupt through SIGINT.
+        tty.setcbreak(fd, termios.TCSANOW)
+        data = os.read(fd, 1)
+        if data == b"\x1b":  # an arrow or function key: swallow the rest of its sequence
+            while select.select([fd], [], [], 0.02)[0]:
+                os.read(fd, 8)
+        elif data and data[0] >= 0x80:  # the rest of a UTF-8 character
+            while select.select([fd], [], [], 0.0)[0]:
+                os.read(fd, 8)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+    if data == b"\x03":
+        raise KeyboardInterrupt
+    if data in (b"", b"\x04"):
+        return "eof"
+    return data.decode("ascii", errors="replace")
+
+
+class KeyInput:
+    """A terminal: single keys; a typed answer is read as a line, with echo and editing."""
+
+    def __init__(self, read_line: Callable[[], str], *, fd: int | None = None) -> None:
+        self.read_line = read_line
+        self.fd = sys.stdin.fileno() if fd is None else fd
+
+    def _key(self) -> str:
+        key = read_key(self.fd)
+        return "eof" if key == "eof" else key.lower()
+
+    def question(self, *, typed: bool) -> Action:
+        if typed:
+            try:
+                line = self.read_line()
+            except EOFError:
+                return Action("quit")
+            return _command(line.strip().lower()) or Action("reveal", text=line)
+        while True:
+            key = self._key()
+            if key == "eof":
+                return Action("quit")
+            if key in ("\r", "\n", " "):
+                return Action("reveal")
+            action = _command(key)
+            if action:
+                return action
+
+    def rating(self) -> Action:
+        while True:
+            key = self._key()
+            if key == "eof":
+                return Action("quit")
+            if key in ("\r", "\n"):
+                return Action("accept")
+            if key in RATING_WORDS:
+                return Action("rate", rating=RATING_WORDS[key])
+            action = _command(key)
+            if action:
+                return action

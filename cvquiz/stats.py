@@ -1,0 +1,254 @@
+"""Progress statistics from the store: counts, forecast, true retention, calendar, mastery, readiness."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from cvquiz.bank import DIFFICULTIES, Library, Question
+from cvquiz.clock import day_start, study_day
+from cvquiz.errors import CvquizError
+from cvquiz.scheduler import CardState, Phase, Rating, Scheduler
+from cvquiz.session import is_due
+from cvquiz.store import Review, Store
+
+FORECAST_DAYS = 7
+CALENDAR_WEEKS = 12
+WEAKEST = 5
+
+
+@dataclass(frozen=True)
+class Mastery:
+    """Mean predicted recall of a group of questions (never-reviewed cards count as 0)."""
+
+    name: str
+    cards: int
+    reviewed: int
+    recall: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "cards": self.cards,
+            "reviewed": self.reviewed,
+            "recall": round(self.recall, 4),
+        }
+
+
+@dataclass(frozen=True)
+class CardRecall:
+    """One card with its predicted recall at the moment stats looks at."""
+
+    question: Question
+    recall: float
+    lapses: int
+
+    def to_dict(self) -> dict[str, Any]:
+        q = self.question
+        return {
+            "key": q.key,
+            "number": q.number,
+            "question": q.question,
+            "recall": round(self.recall, 4),
+            "lapses": self.lapses,
+        }
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Everything `cvquiz stats` shows; `moment` is now, or the --at date."""
+
+    now: datetime
+    moment: datetime
+    at: datetime | None
+    reviews: int
+    new: int
+    learning: int
+    review: int
+    orphans: int  # cards with progress whose question is no longer in any bank
+    forecast: tuple[tuple[date, int], ...]  # study days from today; today includes overdue cards
+    retention_passed: int
+    retention_reviews: int
+    calendar: dict[date, int]  # reviews per study day, last CALENDAR_WEEKS weeks
+    today: date
+    overall: Mastery
+    by_topic: tuple[Mastery, ...]
+    by_difficulty: tuple[Mastery, ...]
+    weakest: tuple[CardRecall, ...]
+    leeches: tuple[CardRecall, ...]
+
+    @property
+    def due_today(self) -> int:
+        return self.forecast[0][1] if self.forecast else 0
+
+    @property
+    def true_retention(self) -> float | None:
+        """Pass rate (hard, good, easy) of reviews of cards that were in the review state."""
+        return self.retention_passed / self.retention_reviews if self.retention_reviews else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "at": self.at.isoformat() if self.at else None,
+            "reviews": self.reviews,
+            "cards": {
+                "new": self.new,
+                "learning": self.learning,
+                "review": self.review,
+                "orphans": self.orphans,
+            },
+            "due_today": self.due_today,
+            "forecast": [{"day": d.isoformat(), "due": n} for d, n in self.forecast],
+            "true_retention": {
+                "passed": self.retention_passed,
+                "reviews": self.retention_reviews,
+                "rate": round(self.true_retention, 4) if self.true_retention is not None else None,
+            },
+            "calendar": {d.isoformat(): n for d, n in sorted(self.calendar.items())},
+            "mastery": {
+                "moment": self.moment.isoformat(),
+                "overall": self.overall.to_dict(),
+                "topics": [m.to_dict() for m in self.by_topic],
+                "difficulties": [m.to_dict() for m in self.by_difficulty],
+            },
+            "weakest": [c.to_dict() for c in self.weakest],
+            "leeches": [c.to_dict() for c in self.leeches],
+        }
+
+
+def parse_at(text: str, *, now: datetime) -> datetime:
+    """--at: a date (its start, 00:00 UTC) or an ISO datetime, not in the past."""
+    from cvquiz.clock import parse_instant
+
+    moment = parse_instant(text, option="--at")
+    if moment.date() < now.date():
+        raise CvquizError(
+            f"--at: {text} is in the past; give the date of your interview, e.g. {(now + timedelta(days=14)).date()}"
+        )
+    return moment
+
+
+def _mastery(
+    name: str, questions: Sequence[Question], recall: dict[str, float], states: dict[str, CardState]
+) -> Mastery:
+    return Mastery(
+        name=name,
+        cards=len(questions),
+        reviewed=sum(1 for q in questions if q.key in states),
+        recall=sum(recall[q.key] for q in questions) / len(questions) if questions else 0.0,
+    )
+
+
+def compute_stats(
+    library: Library,
+    store: Store,
+    *,
+    now: datetime,
+    at: datetime | None = None,
+    tz: tzinfo | None = None,
+) -> Stats:
+    """Stats over the library's questions (progress of removed questions counts only in `reviews`)."""
+    scheduler = Scheduler(fuzz=False)
+    states = store.card_states()
+    questions = library.questions
+    moment = at or now
+    live = {q.key for q in questions}
+    today = study_day(now, tz=tz)
+    today_start = day_start(today, tz=tz)
+
+    mine = {k: s for k, s in states.items() if k in live}
+    phases = Counter(s.phase for s in mine.values())
+    forecast = []
+    for offset in range(FORECAST_DAYS):
+        end = today_start + timedelta(days=offset + 1)
+        start = today_start + timedelta(days=offset)
+        if offset == 0:
+            n = sum(1 for s in mine.values() if is_due(s, now=now, day_end=end) or s.due < end)
+        else:
+            n = sum(1 for s in mine.values() if start <= s.due < end)
+        forecast.append((today + timedelta(days=offset), n))
+
+    log = store.reviews()
+    in_review = [r for r in log if r.phase_before == Phase.REVIEW]
+    first_day = today - timedelta(days=CALENDAR_WEEKS * 7 - 1)
+    calendar: dict[date, int] = defaultdict(int)
+    for r in log:
+        day = study_day(r.reviewed_at, tz=tz)
+        if first_day <= day <= today:
+            calendar[day] += 1
+
+    recall = {q.key: scheduler.retrievability(mine.get(q.key), moment) for q in questions}
+    topics = sorted({q.topic for q in questions})
+    by_topic = tuple(
+        _mastery(t, [q for q in questions if q.topic == t], recall, mine) for t in topics
+    )
+    by_difficulty = tuple(
+        _mastery(d, [q for q in questions if q.difficulty == d], recall, mine)
+        for d in DIFFICULTIES
+        if any(q.difficulty == d for q in questions)
+    )
+    order = {q.key: i for i, q in enumerate(questions)}
+    seen = [CardRecall(q, recall[q.key], mine[q.key].lapses) for q in questions if q.key in mine]
+    weakest = sorted(seen, key=lambda c: (c.recall, -c.lapses, order[c.question.key]))[:WEAKEST]
+    leeches = sorted(
+        (c for c in seen if mine[c.question.key].is_leech),
+        key=lambda c: (-c.lapses, order[c.question.key]),
+    )
+    return Stats(
+        now=now, moment=moment, at=at, reviews=len(log),
+        new=len(questions) - len(mine), learning=phases[Phase.LEARNING] + phases[Phase.RELEARNING],
+        review=phases[Phase.REVIEW], orphans=len(states) - len(mine), forecast=tuple(forecast),
+        retention_passed=sum(1 for r in in_review if r.rating != Rating.AGAIN), retention_reviews=len(in_review),
+        calendar=dict(calendar), today=today, overall=_mastery("all", list(questions), recall, mine),
+        by_topic=by_topic, by_difficulty=by_difficulty,
+        weakest=tuple(weakest), leeches=tuple(leeches),
+    )  # fmt: skip
+
+
+def due_cards(
+    library: Library, store: Store, *, now: datetime, tz: tzinfo | None = None
+) -> list[tuple[Question, float]]:
+    """Cards due now (review cards: due today), lowest predicted recall first: `cvquiz list --due`."""
+    scheduler = Scheduler(fuzz=False)
+    states = store.card_states()
+    day_end = day_start(study_day(now, tz=tz), tz=tz) + timedelta(days=1)
+    order = {q.key: i for i, q in enumerate(library.questions)}
+    found = [
+        (q, scheduler.retrievability(states[q.key], now))
+        for q in library.questions
+        if q.key in states and is_due(states[q.key], now=now, day_end=day_end)
+    ]
+    return sorted(found, key=lambda p: (p[1], states[p[0].key].due, order[p[0].key]))
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A log row with its question (None when the question has left the banks)."""
+
+    review: Review
+    question: Question | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.review.to_dict(), "number": self.question.number if self.question else None}
+
+
+def history(
+    library: Library, store: Store, *, query: str | None = None, limit: int | None = None
+) -> list[HistoryEntry]:
+    """The review log, newest first; a QUESTION (number, id, words) narrows it to one card."""
+    key = None
+    if query is not None:
+        from cvquiz.select import resolve_question
+
+        # A removed question keeps its history: its bank-id/question-id still finds it.
+        logged = query.strip().lower()
+        key = (
+            logged
+            if "/" in logged and store.reviews(key=logged, limit=1)
+            else resolve_question(library.questions, query).key
+        )
+    by_key = library.by_key()
+    return [HistoryEntry(r, by_key.get(r.key)) for r in store.reviews(key=key, limit=limit)]

@@ -1,0 +1,469 @@
+"""The progress store: one SQLite file with an append-only review log and each card's FSRS state.
+
+Each rating is one transaction (log row + card state), so a killed process loses nothing already
+rated and two sessions at once both record every review. A file that cannot be opened as a cvquiz
+database is reported and left untouched, never recreated.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from cvquiz.clock import stamp, unstamp, utc_now
+from cvquiz.errors import CvquizError
+from cvquiz.home import db_path
+from cvquiz.scheduler import CardState, Phase, Rating, Scheduler
+
+BUSY_TIMEOUT_S = 10.0
+
+
+# --------------------------------------------------------------------------- migrations
+# Ordered, small and never edited once released: a new column or table is a new function.
+
+
+def m001_initial(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE reviews (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            card_key TEXT NOT NULL,            -- bank-id/question-id
+            rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+            reviewed_at TEXT NOT NULL,         -- UTC, fixed width
+            duration_ms INTEGER,
+            typed_answer TEXT,
+            coverage TEXT,                     -- JSON {"hit": [...], "missed": [...]} in typed mode
+            session_id TEXT NOT NULL,
+            phase_before INTEGER,              -- fsrs State before the review; NULL for a new card
+            due_after TEXT NOT NULL,           -- as scheduled (fuzz included), so replays match
+            retention REAL NOT NULL,
+            cram INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute("CREATE INDEX reviews_by_card ON reviews (card_key, id)")
+    db.execute("CREATE INDEX reviews_by_session ON reviews (session_id, id)")
+    db.execute(
+        """CREATE TABLE cards (
+            card_key TEXT PRIMARY KEY,
+            state TEXT NOT NULL,               -- CardState.to_dict() as JSON
+            due TEXT NOT NULL,
+            phase INTEGER NOT NULL,
+            lapses INTEGER NOT NULL,
+            first_review TEXT NOT NULL
+        )"""
+    )
+
+
+def m002_skips_and_settings(db: sqlite3.Connection) -> None:
+    db.execute(
+        "CREATE TABLE skips (card_key TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (card_key, day))"
+    )
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_skips_and_settings]
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Review:
+    """One row of the review log."""
+
+    id: int
+    key: str
+    rating: Rating
+    reviewed_at: datetime
+    duration_ms: int | None
+    typed_answer: str | None
+    coverage: dict[str, list[str]] | None
+    session_id: str
+    phase_before: Phase | None
+    due_after: datetime
+    retention: float
+    cram: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "rating": int(self.rating),
+            "rating_name": self.rating.label,
+            "reviewed_at": self.reviewed_at.isoformat(),
+            "duration_ms": self.duration_ms,
+            "typed_answer": self.typed_answer,
+            "coverage": self.coverage,
+            "session_id": self.session_id,
+            "phase_before": int(self.phase_before) if self.phase_before is not None else None,
+            "due_after": self.due_after.isoformat(),
+            "retention": self.retention,
+            "cram": self.cram,
+        }
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What one rating did: the log row's id and the card before and after."""
+
+    review_id: int
+    before: CardState | None
+    after: CardState
+
+
+_REVIEW_COLUMNS = (
+    "id, card_key, rating, reviewed_at, duration_ms, typed_answer, coverage, session_id, "
+    "phase_before, due_after, retention, cram"
+)
+
+
+def _review(row: sqlite3.Row | tuple[Any, ...]) -> Review:
+    (rid, key, rating, at, duration, typed, coverage, session, phase, due, retention, cram) = row
+    return Review(
+        id=rid, key=key, rating=Rating(rating), reviewed_at=unstamp(at), duration_ms=duration,
+        typed_answer=typed, coverage=json.loads(coverage) if coverage else None, session_id=session,
+        phase_before=Phase(phase) if phase is not None else None, due_after=unstamp(due),
+        retention=retention, cram=bool(cram),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class Store:
+    """An open progress database; every method is one short transaction."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = conn
+
+    # -- plumbing
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn any SQLite failure into one line naming the file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise _error(self.path, exc) from None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken up front so concurrent writers queue instead of deadlocking."""
+        with self._guard():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- card states
+
+    def card_state(self, key: str) -> CardState | None:
+        with self._guard():
+            row = self._db.execute("SELECT state FROM cards WHERE card_key = ?", (key,)).fetchone()
+        return CardState.from_dict(json.loads(row[0])) if row else None
+
+    def card_states(self) -> dict[str, CardState]:
+        """Every reviewed card's state, including cards whose question left the bank."""
+        with self._guard():
+            rows = self._db.execute(
+                "SELECT card_key, state FROM cards ORDER BY card_key"
+            ).fetchall()
+        return {key: CardState.from_dict(json.loads(state)) for key, state in rows}
+
+    def first_reviews_since(self, moment: datetime) -> int:
+        """How many cards had their very first review at or after `moment` (the daily new-card count)."""
+        with self._guard():
+            (n,) = self._db.execute(
+                "SELECT COUNT(*) FROM cards WHERE first_review >= ?", (stamp(moment),)
+            ).fetchone()
+        return int(n)
+
+    # -- reviews
+
+    def record_review(
+        self,
+        key: str,
+        rating: Rating,
+        *,
+        now: datetime,
+        scheduler: Scheduler,
+        session_id: str,
+        duration_ms: int | None = None,
+        typed_answer: str | None = None,
+        coverage: dict[str, list[str]] | None = None,
+        cram: bool = False,
+    ) -> Recorded:
+        """Rate a card: read its state, schedule it and write log + state in one transaction."""
+        from cvquiz.scheduler import new_card
+
+        rating = Rating(rating)
+        with self._write() as db:
+            row = db.execute(
+                "SELECT state, first_review FROM cards WHERE card_key = ?", (key,)
+            ).fetchone()
+            before = CardState.from_dict(json.loads(row[0])) if row else None
+            after = scheduler.review(before or new_card(key, now), rating, now)
+            cursor = db.execute(
+                f"INSERT INTO reviews ({_REVIEW_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key, int(rating), stamp(now), duration_ms, typed_answer,
+                    json.dumps(coverage) if coverage is not None else None, session_id,
+                    int(before.phase) if before else None, stamp(after.due), scheduler.retention, int(cram),
+                ),
+            )  # fmt: skip
+            self._put_card(db, key, after, first_review=row[1] if row else stamp(now))
+            review_id = int(cursor.lastrowid or 0)
+        return Recorded(review_id=review_id, before=before, after=after)
+
+    def undo_review(self, review_id: int) -> CardState | None:
+        """Delete one log row and rebuild its card from the rows left (None: the card is new again)."""
+        with self._write() as db:
+            row = db.execute("SELECT card_key FROM reviews WHERE id = ?", (review_id,)).fetchone()
+            if row is None:
+                raise CvquizError(
+                    f"{self.path}: review {review_id} is not in the log (undone already?)"
+                )
+            key = row[0]
+            db.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
+            card, first = self._replay(db, key)
+            if card is None:
+                db.execute("DELETE FROM cards WHERE card_key = ?", (key,))
+            else:
+                self._put_card(db, key, card, first_review=first)
+        return card
+
+    def reviews(
+        self, *, key: str | None = None, session_id: str | None = None, limit: int | None = None
+    ) -> list[Review]:
+        """Log rows, newest first."""
+        where, args = [], []
+        if key is not None:
+            where.append("card_key = ?")
+            args.append(key)
+        if session_id is not None:
+            where.append("session_id = ?")
+            args.append(session_id)
+        sql = f"SELECT {_REVIEW_COLUMNS} FROM reviews"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._guard():
+            return [_review(r) for r in self._db.execute(sql, args).fetchall()]
+
+    def review_count(self) -> int:
+        with self._guard():
+            return int(self._db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0])
+
+    def rebuild_states(self, *, write: bool = False) -> dict[str, CardState]:
+        """Every card's state replayed from the log alone; `write` replaces the stored states with it."""
+        with self._write() as db:
+            keys = [
+                k for (k,) in db.execute("SELECT DISTINCT card_key FROM reviews ORDER BY card_key")
+            ]
+            rebuilt = {}
+            for key in keys:
+                card, first = self._replay(db, key)
+                assert card is not None
+                rebuilt[key] = card
+                if write:
+                    self._put_card(db, key, card, first_review=first)
+            if write:
+                db.execute(
+                    "DELETE FROM cards WHERE card_key NOT IN (SELECT DISTINCT card_key FROM reviews)"
+                )
+        return rebuilt
+
+    @staticmethod
+    def _replay(db: sqlite3.Connection, key: str) -> tuple[CardState | None, str | None]:
+        rows = db.execute(
+            "SELECT rating, reviewed_at, due_after FROM reviews WHERE card_key = ? ORDER BY id",
+            (key,),
+        ).fetchall()
+        if not rows:
+            return None, None
+        # Replaying never depends on retention or fuzz: intervals come from the logged due dates.
+        events = [(Rating(r), unstamp(at), unstamp(due)) for r, at, due in rows]
+        return _replayer().replay(key, events), rows[0][1]
+
+    @staticmethod
+    def _put_card(db: sqlite3.Connection, key: str, card: CardState, *, first_review: str) -> None:
+        db.execute(
+            "INSERT INTO cards (card_key, state, due, phase, lapses, first_review) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (card_key) DO UPDATE SET state = excluded.state, due = excluded.due, "
+            "phase = excluded.phase, lapses = excluded.lapses",
+            (
+                key,
+                json.dumps(card.to_dict()),
+                stamp(card.due),
+                int(card.phase),
+                card.lapses,
+                first_review,
+            ),
+        )
+
+    # -- skips and settings
+
+    def skip(self, key: str, day: date) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO skips (card_key, day) VALUES (?, ?)", (key, day.isoformat())
+            )
+
+    def skipped(self, day: date) -> set[str]:
+        with self._guard():
+            rows = self._db.execute("SELECT card_key FROM skips WHERE day = ?", (day.isoformat(),))
+            return {k for (k,) in rows}
+
+    def setting(self, name: str) -> str | None:
+        with self._guard():
+            row = self._db.execute("SELECT value FROM settings WHERE key = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, name: str, value: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    def reset(self) -> int:
+        """Forget all progress (log, states, skips); settings stay. Returns the reviews removed."""
+        with self._write() as db:
+            (n,) = db.execute("SELECT COUNT(*) FROM reviews").fetchone()
+            for table in ("reviews", "cards", "skips"):
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+        return int(n)
+
+
+_REPLAYER: Scheduler | None = None
+
+
+def _replayer() -> Scheduler:
+    global _REPLAYER
+    if _REPLAYER is None:
+        _REPLAYER = Scheduler(fuzz=False)
+    return _REPLAYER
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def _error(path: Path, exc: sqlite3.Error) -> CvquizError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return CvquizError(
+            f"{path}: the progress database is busy (another cvquiz is writing); try again"
+        )
+    if "readonly" in text or "read-only" in text:
+        return CvquizError(
+            f"{path}: the progress database is read-only; cvquiz cannot record progress there"
+        )
+    if "unable to open" in text:
+        return CvquizError(f"{path}: cannot open the progress database ({text})")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return CvquizError(
+            f"{path}: the progress database is unreadable ({text}); it was left untouched: "
+            "move it aside to start afresh"
+        )
+    return CvquizError(f"{path}: progress database error: {text}")
+
+
+def open_store(home: Path, *, now: datetime | None = None) -> Store:
+    """Open (creating if needed) <home>/progress.db and bring its schema up to date."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CvquizError(
+            f"{home}: cannot create the cvquiz data folder ({exc.strerror}); set CVQUIZ_HOME to a writable folder"
+        ) from None
+    path = db_path(home)
+    if path.is_dir():
+        raise CvquizError(f"{path}: is a directory, not a progress database")
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _error(path, exc) from None
+    try:
+        _prepare(conn, path, now or utc_now())
+    except BaseException:
+        conn.close()
+        raise
+    return Store(path, conn)
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, now: datetime) -> None:
+    try:
+        # A read first: garbage fails here, before anything could write to the file.
+        tables = {
+            name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if tables and "_migrations" not in tables:
+            raise CvquizError(
+                f"{path}: an SQLite file that is not a cvquiz progress database; it was left untouched"
+            )
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a rating acknowledged on screen survives a killed process and a power cut alike.
+        conn.execute("PRAGMA synchronous = FULL")
+        _migrate(conn, path, now)
+    except sqlite3.Error as exc:
+        raise _error(path, exc) from None
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, now: datetime) -> None:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    known = [m.__name__ for m in MIGRATIONS]
+    done = {name for (name,) in conn.execute("SELECT name FROM _migrations")}
+    if done - set(known):
+        raise CvquizError(
+            f"{path}: written by a newer cvquiz (migrations {', '.join(sorted(done - set(known)))}); upgrade cvquiz"
+        )
+    for migration in MIGRATIONS:
+        if migration.__name__ in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have applied it while we waited for the lock.
+            if (
+                conn.execute(
+                    "SELECT 1 FROM _migrations WHERE name = ?", (migration.__name__,)
+                ).fetchone()
+                is None
+            ):
+                migration(conn)
+                conn.execute(
+                    "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                    (migration.__name__, stamp(now)),
+                )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+def applied_migrations(store: Store) -> list[str]:
+    with store._guard():
+        return [n for (n,) in store._db.execute("SELECT name FROM _migrations ORDER BY rowid")]

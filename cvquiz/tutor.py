@@ -1,0 +1,133 @@
+"""The practice loop: shows the front card of a Session, reads what the user pressed, acts on it."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from cvquiz.bank import Question
+from cvquiz.errors import CvquizError
+from cvquiz.grading import Grade, grade
+from cvquiz.keys import Keys
+from cvquiz.render import practice as view
+from cvquiz.session import Session, Summary
+
+
+def run_demo_for(console: Console, question: Question) -> None:
+    """Run the card's live demo and show it; a failure is one line, the session goes on."""
+    if question.demo is None:
+        view.render_note(console, "This question has no live demo.")
+        return
+    try:
+        from cvquiz.demos.registry import run_demo
+        from cvquiz.render import demo as demo_view
+    except ImportError as exc:
+        view.render_note(console, f"Live demos are not available here ({exc}).", style="yellow")
+        return
+    try:
+        with view.demo_running(console, question.demo):
+            result = run_demo(question.demo)
+        if hasattr(demo_view, "render_result"):
+            demo_view.render_result(console, result, question=question)
+        else:
+            demo_view.render_demo(console, result)
+    except CvquizError as exc:
+        view.render_note(console, f"demo {question.demo}: {exc.message}", style="red")
+
+
+def _undo(console: Console, session: Session) -> Text:
+    undone = session.undo()
+    if undone is None:
+        return view.render_note(console, "Nothing to undo in this session.", style="yellow")
+    return view.render_note(
+        console, f"Undid {undone.rating.label} on Q{undone.item.question.number}; here it is again."
+    )
+
+
+def run(session: Session, *, console: Console, keys: Keys, typed: bool = False) -> Summary:
+    """Practise until the queue is empty, q, end of input or Ctrl-C; then show the summary."""
+    interrupted = False
+    try:
+        _loop(session, console=console, keys=keys, typed=typed)
+    except KeyboardInterrupt:
+        interrupted = True
+        console.print()
+    summary = session.summary(interrupted=interrupted)
+    view.render_summary(console, summary, now=session.clock())
+    return summary
+
+
+def _loop(session: Session, *, console: Console, keys: Keys, typed: bool) -> None:
+    redraw = True
+    recent: list[Text] = []  # notes since the last card, repeated atop the next screen
+    while (item := session.current) is not None:
+        position, total = session.position
+        if redraw:
+            view.render_card(
+                console, item, position=position, total=total, typed=typed, recent=recent
+            )
+            recent = []
+            session.shown()
+        redraw = True
+        action = keys.question(typed=typed)
+        if action.kind == "quit":
+            return
+        if action.kind == "undo":
+            redraw = bool(session.rated)
+            recent.append(_undo(console, session))
+            continue
+        if action.kind == "skip":
+            session.skip()
+            recent.append(
+                view.render_note(console, f"Skipped Q{item.question.number} until tomorrow.")
+            )
+            continue
+        if action.kind == "demo":
+            run_demo_for(console, item.question)
+            prompt = (
+                "type your answer and press Enter" if typed else "press Enter to reveal the answer"
+            )
+            view.render_note(
+                console, f"Q{item.question.number}: {item.question.question} ({prompt})"
+            )
+            redraw = False
+            continue
+
+        result: Grade | None = grade(action.text or "", item.question.concepts) if typed else None
+        view.render_answer(console, item.question, grade=result)
+        suggested = result.suggested if result is not None else None
+        intervals = session.intervals()
+        view.render_rating_bar(console, intervals, suggested=suggested)
+        while True:
+            answer = keys.rating()
+            if answer.kind == "quit":
+                return
+            if answer.kind == "undo":
+                recent.append(_undo(console, session))
+                break
+            if answer.kind == "skip":
+                session.skip()
+                recent.append(
+                    view.render_note(console, f"Skipped Q{item.question.number} until tomorrow.")
+                )
+                break
+            if answer.kind == "demo":
+                run_demo_for(console, item.question)
+                view.render_rating_bar(console, intervals, suggested=suggested)
+                continue
+            rating = (
+                answer.rating
+                if answer.kind == "rate"
+                else suggested
+                if answer.kind == "accept"
+                else None
+            )
+            if rating is None:
+                shown = f"'{answer.text}' is not a rating; " if answer.text else ""
+                view.render_note(
+                    console, f"{shown}press 1 again, 2 hard, 3 good or 4 easy", style="yellow"
+                )
+                continue
+            rated = session.rate(rating, typed=action.text if typed else None, grade=result)
+            recent.append(view.render_rated(console, rated))
+            break
