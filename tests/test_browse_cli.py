@@ -66,3 +66,21 @@ def test_short_help_and_no_args_help(cli) -> None:
     for command in ("list", "show", "check"):
         assert command in short.stdout
     assert cli("list", "-h").exit_code == 0
+
+
+def test_list_due_shows_due_cards_weakest_first_within_filters(cli, monkeypatch) -> None:
+    monkeypatch.setenv("CVQUIZ_NOW", "2026-11-20T10:00:00+00:00")
+    # Q1 good, Q2 again, Q3 easy, then Q2 again at the end of the session: good.
+    session = cli("practice", "--limit", "3", "--topic", "resnet", input="\n3\n\n1\n\n4\n\n3\n")
+    assert session.exit_code == 0, session.output
+    # Q1 and Q2 are learning cards 10 minutes away (due within Anki's 20-minute learn-ahead); Q3 waits 8 days.
+    assert [d["number"] for d in json.loads(cli("list", "--due", "--json").stdout)] == [1, 2]
+    monkeypatch.setenv("CVQUIZ_NOW", "2026-12-20T10:00:00+00:00")
+    due = json.loads(cli("list", "--due", "--json").stdout)
+    assert sorted(d["number"] for d in due) == [1, 2, 3]
+    assert [d["recall"] for d in due] == sorted(d["recall"] for d in due)
+    assert all(isinstance(d["recall"], float) and 0 < d["recall"] < 1 for d in due)
+    assert json.loads(cli("list", "--due", "--json", "--topic", "mobilenet").stdout) == []
+    table = cli("list", "--due")
+    assert table.exit_code == 0, table.output
+    assert "due, weakest first" in table.stdout

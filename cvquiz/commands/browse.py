@@ -15,6 +15,7 @@ DifficultyOpt = Annotated[
 ]
 TagOpt = Annotated[list[str] | None, typer.Option("--tag", metavar="TAG", help="A finer subject: depthwise, resnext, ... (repeatable).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+DueOpt = Annotated[bool, typer.Option("--due", help="Only cards due for review now, lowest predicted recall first.")]
 
 
 @app.command("list")
@@ -23,12 +24,29 @@ def list_questions(
     topic: TopicOpt = None,
     difficulty: DifficultyOpt = None,
     tag: TagOpt = None,
+    due: DueOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """List questions, filtered by topic, difficulty and tag."""
+    """List questions, filtered by topic, difficulty and tag (--due: the cards due now)."""
     from cvquiz.browse import find_questions
 
     questions = find_questions(get_library(ctx), topics=topic or [], difficulties=difficulty or [], tags=tag or [])
+    if due:
+        from cvquiz.clock import utc_now
+        from cvquiz.home import home_dir
+        from cvquiz.stats import due_cards
+        from cvquiz.store import open_store
+
+        wanted = {q.key for q in questions}  # the filters still apply
+        with open_store(home_dir()) as store:
+            found = [(q, r) for q, r in due_cards(get_library(ctx), store, now=utc_now()) if q.key in wanted]
+        if as_json:
+            print_json([{"key": q.key, "number": q.number, "question": q.question, "recall": r} for q, r in found])
+            return
+        from cvquiz.render.practice import render_due
+
+        render_due(console(), found)
+        return
     if as_json:
         print_json([{"key": q.key, **q.to_dict()} for q in questions])
         return
