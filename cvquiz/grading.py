@@ -13,6 +13,7 @@ from cvquiz.scheduler import Rating
 FUZZY_MIN_CHARS = 5  # shorter phrases ("bn", "relu", "1/k^2") must match word for word
 FUZZY_THRESHOLD = 85  # rapidfuzz ratio of a phrase against a same-length window of words
 
+STOPWORDS = frozenset("a an the of to in on for with and or by per is are be as at from than".split())
 _TIMES = re.compile(r"(\d)\s*[x×*]\s*(\d)")  # 3 x 3, 3×3, 3*3 -> 3x3
 _NON_WORD = re.compile(r"[\W_]+")  # letters of any script survive: ρ, α
 
@@ -65,6 +66,35 @@ def _same_word(wanted: str, typed: str) -> bool:
     return wanted == typed or (len(wanted) >= 4 and wanted.isalpha() and typed.startswith(wanted))
 
 
+def _similar_word(wanted: str, typed: str) -> bool:
+    """One word said another way: the same stem (harder ~ hard) or a typo in a long word; numbers exactly."""
+    if wanted == typed:
+        return True
+    if not (wanted.isalpha() and typed.isalpha()):
+        return False
+    short, long_ = sorted((wanted, typed), key=len)
+    if len(short) >= 4 and long_.startswith(short):
+        return True
+    if len(short) < FUZZY_MIN_CHARS:
+        return False
+    from rapidfuzz import fuzz
+
+    return fuzz.ratio(wanted, typed) >= FUZZY_THRESHOLD
+
+
+def _words_nearby(phrase: list[str], words: list[str]) -> str | None:
+    """Every content word of a phrase said close together in any order: "optimization is harder"."""
+    content = [w for w in phrase if w not in STOPWORDS] or phrase
+    if len(content) < 2:
+        return None
+    size = len(phrase) + 3
+    for i in range(max(1, len(words) - size + 1)):
+        window = words[i : i + size]
+        if all(any(_similar_word(c, t) for t in window) for c in content):
+            return " ".join(window)
+    return None
+
+
 def _phrase_found(phrase: list[str], words: list[str]) -> str | None:
     """The window of `words` that says `phrase`, or None."""
     if not phrase or not words:
@@ -74,6 +104,9 @@ def _phrase_found(phrase: list[str], words: list[str]) -> str | None:
     for i in range(len(words) - k + 1):  # word-for-word first: exact and cheap
         if all(_same_word(p, t) for p, t in zip(phrase, words[i : i + k], strict=True)):
             return " ".join(words[i : i + k])
+    nearby = _words_nearby(phrase, words)
+    if nearby is not None:
+        return nearby
     if len(wanted.replace(" ", "")) < FUZZY_MIN_CHARS:
         return None
     from rapidfuzz import fuzz

@@ -108,3 +108,16 @@ def test_greek_letters_count() -> None:
 
 def test_no_concepts_gives_no_suggestion() -> None:
     assert grade("anything", []).suggested is None
+
+
+def test_a_concept_said_in_another_word_order_or_form_is_found() -> None:
+    from cvquiz.bank import Concept
+    from cvquiz.grading import grade
+
+    concepts = (Concept("harder optimization"), Concept("without overfitting"), Concept("3x3 conv"))
+    result = grade("without any overfitting, the optimisation gets harder; a 1x1 conv", concepts)
+    assert [r.hit for r in result.results] == [True, True, False]
+    # Words far apart do not make a phrase, and a number is never forgiven.
+    far = grade("optimization of very deep plain networks with many layers is harder", concepts[:1])
+    assert [r.hit for r in far.results] == [False]
+    assert [r.hit for r in grade("conv 3x3 layers", concepts[2:]).results] == [True]
