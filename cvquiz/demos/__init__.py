@@ -1,0 +1,1 @@
+"""Live PyTorch demonstrations."""

@@ -1,0 +1,230 @@
+"""Rich rendering of demo results, demo lists, parameter lists and verification runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.console import Console, Group
+from rich.rule import Rule
+from rich.table import Table as RichTable
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from cvquiz.bank import Question
+    from cvquiz.demos.registry import CatalogueEntry, DemoSpec, Verified
+    from cvquiz.demos.result import Check, DemoResult, Series, Table
+
+PASS, FAIL = "✓", "✗"
+BAR_WIDTH = 36
+
+
+def fmt(value: object) -> str:
+    """One cell: exact ints with thousands separators, floats to 4 significant digits."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value == 0:
+            return "0"  # also -0.0
+        if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+            return f"{value:.3g}"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _table(table: Table) -> Group:
+    """Title and note as their own lines (so they wrap to the screen, not to a narrow table)."""
+    out = RichTable(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for i, name in enumerate(table.columns):
+        cells = [row[i] for row in table.rows if row[i] is not None and row[i] != ""]
+        numeric = bool(cells) and all(_is_number(c) for c in cells)
+        out.add_column(name, justify="right" if numeric else "left", overflow="fold")
+    for row in table.rows:
+        out.add_row(*(fmt(c) for c in row))
+    parts: list[object] = [Text(table.title, style="bold"), out]
+    if table.note:
+        parts.append(Text(table.note, style="dim"))
+    return Group(*parts)
+
+
+def _checks(items: Sequence[Check], *, prefix: str = "") -> RichTable:
+    """One row per check: the mark, then the claim over a dim line of expected, measured and source."""
+    grid = RichTable.grid(padding=(0, 1))
+    grid.add_column(width=2, justify="right", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for item in items:
+        mark = Text(PASS, style="bold green") if item.passed else Text(FAIL, style="bold red")
+        text = Text(prefix + item.claim, style="" if item.passed else "bold")
+        text.append(
+            f"\nexpected {fmt(item.expected)}, measured {fmt(item.measured)} ({item.tolerance}) · {item.source}",
+            style="dim",
+        )
+        grid.add_row(mark, text)
+    return grid
+
+
+def _series(series: Series) -> Group:
+    """A horizontal bar per point: the label, a bar scaled to the largest value, the value."""
+    top = max((abs(y) for y in series.y), default=0.0) or 1.0
+    labels = [f"{series.x_label}={fmt(x)}" for x in series.x]
+    width = max((len(label) for label in labels), default=0)
+    lines = [Text(series.name, style="bold")]
+    for label, y in zip(labels, series.y, strict=True):
+        bar = "█" * max(1, round(BAR_WIDTH * abs(y) / top)) if y else ""
+        lines.append(Text.assemble(f"  {label:<{width}} ", (bar, "cyan"), f" {fmt(y)}"))
+    return Group(*lines)
+
+
+def render_result(console: Console, result: DemoResult, *, question: Question | None = None) -> None:
+    """A demo result: title, explanation, settings, tables, plots, checks, convention, verdict."""
+    console.print(Rule(Text(result.title, style="bold"), align="left"))
+    where = f"demo {result.demo_id}"
+    if question is not None:
+        where += f" · question {question.number} ({question.id})"
+    console.print(Text(f"{where} · {result.device} · seed {result.seed}", style="dim"))
+    if result.params:
+        settings = " ".join(f"{k}={fmt(v).replace(',', '')}" for k, v in result.params.items())
+        console.print(Text.assemble(("settings: ", "dim"), settings, (" (change with --set NAME=VALUE)", "dim")))
+    console.print()
+    for line in result.explanation:
+        console.print(line)
+    for table in result.tables:
+        console.print()
+        console.print(_table(table))
+    for series in result.series:
+        console.print()
+        console.print(_series(series))
+    console.print()
+    console.print(Text(f"Checks ({result.checks_passed}/{len(result.checks)} passed)", style="bold"))
+    console.print(_checks(result.checks))
+    if result.convention:
+        console.print()
+        console.print(Text(f"Convention: {result.convention}.", style="dim italic"))
+    console.print()
+    console.print(_verdict(result))
+
+
+def _verdict(result: DemoResult) -> Text:
+    total = len(result.checks)
+    if result.passed:
+        return Text(f"{PASS} all {total} checks passed", style="bold green")
+    return Text(f"{FAIL} {total - result.checks_passed} of {total} checks failed", style="bold red")
+
+
+def render_params(console: Console, spec: DemoSpec, *, question: Question | None = None) -> None:
+    """The settings a demo accepts, with defaults and allowed values."""
+    title = f"{spec.id}: {spec.title}"
+    if question is not None:
+        title += f" (question {question.number})"
+    console.print(Text(title, style="bold"))
+    if not spec.params:
+        console.print("This demo has no settings.")
+        return
+    table = RichTable(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name in ("name", "default", "allowed", "meaning"):
+        table.add_column(name, overflow="fold")
+    for p in spec.params:
+        table.add_row(p.name, fmt(p.default).replace(",", ""), p.allowed(), p.help)
+    console.print(table)
+    first = spec.params[0]
+    console.print(Text(f"example: cvquiz demo {spec.id} --set {first.name}={_example(first)}", style="dim"))
+
+
+def _example(p: object) -> str:
+    from cvquiz.demos.registry import Param
+
+    assert isinstance(p, Param)
+    if p.choices:
+        return str(p.choices[-1])
+    if p.type is bool:
+        return "false" if p.default else "true"
+    if p.type is int:
+        value = p.default * 2
+        return str(min(value, p.max) if p.max is not None else value)
+    return fmt(p.default)
+
+
+def render_catalogue(console: Console, entries: Sequence[CatalogueEntry]) -> None:
+    """Every demo, the questions it serves, and what it shows."""
+    table = RichTable(
+        title=Text(f"{len(entries)} demos: run one with `cvquiz demo ID` or `cvquiz demo QUESTION`", style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+    )
+    table.add_column("demo", no_wrap=True)
+    table.add_column("questions", overflow="fold")
+    table.add_column("what it shows", overflow="fold")
+    for entry in entries:
+        numbers = ", ".join(str(q.number) for q in entry.questions) or "—"
+        table.add_row(entry.spec.id, numbers, entry.spec.summary)
+    console.print(table)
+
+
+@contextmanager
+def verify_progress(console: Console, total: int) -> Iterator[Callable[[Verified], None]]:
+    """A progress bar on `console` when it is a terminal; yields the callback to advance it."""
+    if not console.is_terminal:
+        yield lambda _item: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("verifying demos"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=total)
+
+        def advance(item: Verified) -> None:
+            progress.update(task, advance=1, description=item.spec.id)
+
+        yield advance
+
+
+def render_verify(console: Console, items: Sequence[Verified], *, warm_up_seconds: float) -> None:
+    """One row per demo (checks passed/total, time), then any failed checks, then the verdict."""
+    table = RichTable(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("demo")
+    table.add_column("checks", justify="right")
+    table.add_column("time", justify="right")
+    table.add_column("")
+    for item in items:
+        r = item.result
+        table.add_row(
+            item.spec.id,
+            f"{r.checks_passed}/{len(r.checks)}",
+            f"{item.seconds:.2f} s",
+            Text(PASS, style="green") if r.passed else Text(FAIL, style="bold red"),
+        )
+    console.print(table)
+    for item in items:
+        failed = [c for c in item.result.checks if not c.passed]
+        if failed:
+            console.print(_checks(failed, prefix=f"{item.spec.id}: "))
+    passed = sum(i.result.checks_passed for i in items)
+    total = sum(len(i.result.checks) for i in items)
+    seconds = sum(i.seconds for i in items)
+    ok = passed == total
+    console.print(
+        Text(
+            f"{PASS if ok else FAIL} {len(items)} demos, {passed}/{total} checks passed in {seconds:.1f} s "
+            f"(+{warm_up_seconds:.1f} s starting torch)",
+            style="bold green" if ok else "bold red",
+        )
+    )

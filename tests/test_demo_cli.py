@@ -1,0 +1,231 @@
+"""`cvquiz demo` and `cvquiz verify` as a user sees them in an 80-column terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cvquiz.bank import load_library
+from cvquiz.demos import registry
+from cvquiz.demos.registry import DemoSpec
+from cvquiz.demos.result import DemoResult, check
+
+# The mapping reported to the lead for data/questions.yaml (question number -> demo id).
+MOBILENET_MAPPING = {
+    21: "depthwise-separable-cost", 22: "depthwise-separable-cost", 23: "pointwise-as-linear",
+    24: "depthwise-separable-cost", 25: "width-multiplier", 26: "resolution-multiplier",
+    27: "inverted-residual", 28: "linear-bottleneck", 29: "relu6", 30: "ssd-feature-maps",
+    31: "channel-shuffle", 32: "efficientnet-scaling", 33: "mobilenetv3", 34: "squeeze-excitation-cost",
+    35: "quantization", 36: "strided-depthwise", 37: "pointwise-as-linear", 38: "ssd-feature-maps",
+    39: "width-multiplier", 40: "deployment",
+}  # fmt: skip
+
+FIXTURE_BANK = """\
+id: demo-fixture
+title: "Demo fixture"
+questions:
+  - number: 101
+    id: fixture-cost
+    topic: mobilenet
+    difficulty: hard
+    question: "Fixture: complexity of a depthwise separable conv?"
+    answer: "About 1/N + 1/k² of a standard conv."
+    demo: depthwise-separable-cost
+    related: [fixture-no-demo]
+  - number: 102
+    id: fixture-no-demo
+    topic: mobilenet
+    difficulty: easy
+    question: "Fixture: a question without a demo?"
+    answer: "Nothing to run."
+    related: [fixture-cost]
+"""
+
+BUILTIN_HAS_DEMOS = any(q.demo for q in load_library(env={}).questions)
+
+
+@pytest.fixture
+def bank(tmp_path: Path) -> str:
+    path = tmp_path / "fixture.yaml"
+    path.write_text(FIXTURE_BANK, encoding="utf-8")
+    return str(path)
+
+
+def narrow(output: str) -> None:
+    assert max(len(line.rstrip()) for line in output.splitlines()) <= 80
+
+
+def test_demo_by_id_teaches_at_80_columns(cli) -> None:
+    result = cli("demo", "depthwise-separable-cost")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    narrow(out)
+    assert out.splitlines()[0].startswith("Depthwise separable vs standard convolution ─")
+    assert "1/N + 1/Dk² = 1/128 + 1/9 = 0.1189: 8.4× fewer MACs here." in " ".join(out.split())
+    assert "standard 3×3    128×64×3×3   73,728      231,211,008           231,211,008" in out
+    assert "Checks (8/8 passed)" in out
+    assert "Convention: MACs = multiply-accumulates" in out
+    assert out.rstrip().endswith("✓ all 8 checks passed")
+
+
+def test_demo_by_question_in_a_bank(cli, bank: str) -> None:
+    result = cli("--bank", bank, "demo", "101")
+    assert result.exit_code == 0, result.output
+    assert "demo depthwise-separable-cost · question 101 (fixture-cost) · cpu · seed 0" in result.stdout
+    as_json = json.loads(cli("--bank", bank, "demo", "fixture-cost", "--json").stdout)
+    assert as_json["question"] == {"key": "demo-fixture/fixture-cost", "number": 101, "id": "fixture-cost"}
+
+
+def test_demo_json_has_exact_integers(cli) -> None:
+    result = cli("demo", "depthwise-separable-cost", "--json", "--set", "in_channels=32", "-s", "size=7")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["params"] == {"in_channels": 32, "out_channels": 128, "kernel": 3, "size": 7, "stride": 1}
+    assert (data["checks_passed"], data["checks_total"], data["passed"]) == (8, 8, True)
+    standard = data["tables"][0]["rows"][0]
+    assert standard == ["standard 3×3", "128×32×3×3", 36_864, 1_806_336, 1_806_336]
+    assert all(type(v) is int for v in standard[2:])
+    assert data["checks"][0] == {
+        "claim": "separable / standard MACs = 1/N + 1/k² exactly",
+        "expected": "137/1152",
+        "measured": "137/1152",
+        "tolerance": "exact",
+        "source": "MobileNets paper (Howard et al. 2017), sec. 3.1; measured by FlopCounterMode",
+        "passed": True,
+    }
+
+
+def test_demo_params_lists_settings(cli) -> None:
+    result = cli("demo", "depthwise-separable-cost", "--params")
+    assert result.exit_code == 0, result.output
+    narrow(result.stdout)
+    assert "in_channels    64        an integer in 1..4096   input channels M" in result.stdout
+    assert "example: cvquiz demo depthwise-separable-cost --set in_channels=128" in result.stdout
+    data = json.loads(cli("demo", "relu6", "--params", "--json").stdout)
+    assert data["params"][0] == {
+        "name": "outlier", "type": "float", "default": 40.0, "min": 12.0, "max": 10000.0, "choices": None,
+        "help": "one large activation (the others lie in ±5.9)", "allowed": "a number in 12.0..10000.0",
+    }  # fmt: skip
+    assert cli("demo", "mobilenetv3", "--params").stdout.splitlines()[-1] == "This demo has no settings."
+
+
+def test_demo_list(cli, bank: str) -> None:
+    result = cli("--bank", bank, "demo", "--list")
+    assert result.exit_code == 0, result.output
+    narrow(result.stdout)
+    assert result.stdout.startswith(f"{len(registry.demo_ids())} demos: run one with")
+    row = next(line for line in result.stdout.splitlines() if line.startswith("depthwise-separable-cost"))
+    assert "101" in row.split()
+    data = json.loads(cli("--bank", bank, "demo", "--list", "--json").stdout)
+    assert [d["id"] for d in data] == registry.demo_ids()
+    entry = next(d for d in data if d["id"] == "depthwise-separable-cost")
+    assert {"key": "demo-fixture/fixture-cost", "number": 101, "id": "fixture-cost"} in entry["questions"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["demo", "depthwise-separable-cost", "--set", "in_channels=lots"],
+            "--set in_channels=lots: expected an integer in 1..4096 (input channels M)",
+        ),
+        (
+            ["demo", "depthwise-separable-cost", "--set", "channels=3"],
+            "--set channels: demo 'depthwise-separable-cost' has no parameter 'channels' "
+            "(valid: in_channels, out_channels, kernel, size, stride)",
+        ),
+        (["demo", "relu6", "--set", "outlier"], "--set outlier: expected NAME=VALUE, like --set in_channels=64"),
+        (["demo", "relu6", "--device", "tpu"], "--device tpu: expected one of cpu, cuda, auto"),
+        (["demo", "pointwise-as-linear", "--set", "in_channels=2048", "-s", "size=256", "-s", "batch=64"],
+         "a 64×2048×256×256 tensor needs 8,589,934,592 elements (32.0 GiB as float32); "
+         "the limit is 268,435,456: choose smaller --set values"),
+        (["demo"], "QUESTION: give a question (24, depthwise-vs-standard-cost or words) or a demo id; "
+         "`cvquiz demo --list` lists the demos"),
+        (["demo", "41"], "no question number 41 (numbers run 1-40)"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(cli, args: list[str], message: str) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"cvquiz: error: {message}\n"
+    assert result.stdout == ""
+
+
+def test_cuda_without_cuda_is_a_clear_error(cli) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = cli("demo", "relu6", "--device", "cuda")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("cvquiz: error: --device cuda: CUDA is not available here (torch ")
+
+
+def test_question_without_demo_names_nearest_demos(cli, bank: str) -> None:
+    result = cli("--bank", bank, "demo", "fixture-no-demo")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "cvquiz: error: question 102 (fixture-no-demo) has no demo; nearest demos: depthwise-separable-cost"
+    )
+    typo = cli("demo", "depthwize-separable")
+    assert typo.exit_code == 2
+    assert "demos with close ids: depthwise-separable-cost" in typo.stderr
+    several = cli("demo", "depthwise")
+    assert several.exit_code == 2
+    assert several.stderr.startswith("cvquiz: error: 3 questions match 'depthwise': 22 depthwise-conv")
+
+
+@pytest.mark.skipif(not BUILTIN_HAS_DEMOS, reason="the built-in bank has no demo fields yet")
+def test_builtin_questions_resolve_to_their_demos(cli) -> None:
+    by_number = {q.number: q.demo for q in load_library(env={}).questions if q.bank_id == "cnn-architectures"}
+    assert {n: by_number[n] for n in MOBILENET_MAPPING} == MOBILENET_MAPPING
+    result = cli("demo", "24")
+    assert result.exit_code == 0, result.output
+    assert "demo depthwise-separable-cost · question 24 (depthwise-vs-standard-cost)" in result.stdout
+    assert cli("demo", "24", "--set", "in_channels=64", "--json").exit_code == 0
+    assert "in_channels" in cli("demo", "24", "--params").stdout
+
+
+def _failing(ctx, *, size: int) -> DemoResult:  # noqa: ANN001
+    return DemoResult(
+        demo_id="always-fails",
+        title="Always fails",
+        explanation=("A demo whose claim is wrong.",),
+        checks=(check("two is three", expected=3, measured=2, source="nobody"),),
+    )
+
+
+def _crashing(ctx) -> DemoResult:  # noqa: ANN001
+    raise ZeroDivisionError("division by zero")
+
+
+def test_failing_checks_exit_1_in_demo_and_verify(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    failing = DemoSpec("always-fails", "Always fails", "fails", (registry.Param("size", int, 1, "s"),), _failing)
+    crashing = DemoSpec("crashes", "Crashes", "crashes", (), _crashing)
+    demos = {"always-fails": failing, "relu6": registry.get_demo("relu6"), "crashes": crashing}
+    monkeypatch.setattr(registry, "_REGISTRY", demos)
+    result = cli("demo", "always-fails")
+    assert result.exit_code == 1
+    assert "✗ two is three" in result.stdout
+    assert result.stdout.rstrip().endswith("✗ 1 of 1 checks failed")
+    verify = cli("verify")
+    assert verify.exit_code == 1
+    assert "always-fails: two is three" in verify.stdout
+    assert "crashes: the demo runs with its defaults" in verify.stdout
+    assert "measured ZeroDivisionError: division by zero" in verify.stdout
+    assert "✗ 3 demos, 6/8 checks passed" in verify.stdout
+
+
+def test_verify_json_runs_every_demo(cli) -> None:
+    result = cli("verify", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [r["demo_id"] for r in data["results"]] == registry.demo_ids()
+    assert data["passed"] is True
+    assert data["checks_passed"] == data["checks_total"] == sum(r["checks_total"] for r in data["results"])
+    assert all(isinstance(r["seconds"], float) and r["seconds"] >= 0 for r in data["results"])  # timings: make bench
+    mobilenet = {r["demo_id"]: r for r in data["results"] if r["demo_id"] in set(MOBILENET_MAPPING.values())}
+    assert len(mobilenet) == 15
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
