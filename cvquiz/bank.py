@@ -172,6 +172,8 @@ def _parse(text: str, shown: str) -> tuple[Any, yaml.Node]:
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader / SafeLoader only
         node = yaml.compose(text, Loader=_Loader)
+        if node is None:  # only comments
+            raise CvquizError(f"{shown}: the bank file is empty")
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark else ""

@@ -18,21 +18,19 @@ def run_demo_for(console: Console, question: Question) -> None:
     if question.demo is None:
         view.render_note(console, "This question has no live demo.")
         return
-    try:
-        from cvquiz.demos.registry import run_demo
-        from cvquiz.render import demo as demo_view
-    except ImportError as exc:
-        view.render_note(console, f"Live demos are not available here ({exc}).", style="yellow")
-        return
+    from cvquiz.demos.registry import run_demo
+    from cvquiz.render.demo import render_result
+
     try:
         with view.demo_running(console, question.demo):
             result = run_demo(question.demo)
-        if hasattr(demo_view, "render_result"):
-            demo_view.render_result(console, result, question=question)
-        else:
-            demo_view.render_demo(console, result)
     except CvquizError as exc:
         view.render_note(console, f"demo {question.demo}: {exc.message}", style="red")
+        return
+    except ImportError as exc:  # torch missing from this install: the session goes on
+        view.render_note(console, f"Live demos need PyTorch ({exc}).", style="yellow")
+        return
+    render_result(console, result, question=question)
 
 
 def _undo(console: Console, session: Session) -> Text:

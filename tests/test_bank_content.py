@@ -124,6 +124,8 @@ def test_forty_questions_in_order(questions: list[dict]) -> None:
 def test_key_order(questions: list[dict]) -> None:
     for q in questions:
         expected = Q_KEYS_WITH_CODE if q["number"] == 23 else Q_KEYS
+        if "demo" in q:
+            expected = [*expected, "demo"]
         assert list(q) == expected, f"Q{q['number']} keys {list(q)}"
 
 
@@ -172,12 +174,15 @@ def test_only_q23_has_code(questions: list[dict]) -> None:
     assert questions[22]["code"] == "# Depthwise: groups=in_channels; Pointwise: 1x1 conv"
 
 
-def test_no_demo_fields(questions: list[dict]) -> None:
-    assert all("demo" not in q for q in questions)
+def test_demo_fields_name_registered_demos(questions: list[dict]) -> None:
+    from cvquiz.demos.registry import demo_ids
 
-
-# --- word-for-word against the seed -------------------------------------------
-
+    with_demo = {q["number"]: q["demo"] for q in questions if "demo" in q}
+    assert set(with_demo.values()) <= set(demo_ids())
+    assert set(demo_ids()) <= set(with_demo.values())  # every demo serves a question of the bank
+    assert sorted(set(range(1, 41)) - set(with_demo)) == [16, 20]  # training recipe, still used
+    assert with_demo[24] == with_demo[22] == "depthwise-separable-cost"
+    assert with_demo[8] == "resnet-depths"
 
 def test_seed_counts(seed: list[dict]) -> None:
     c = Counter((e["topic"], e["difficulty"]) for e in seed)

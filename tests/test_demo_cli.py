@@ -205,6 +205,8 @@ def test_failing_checks_exit_1_in_demo_and_verify(cli, monkeypatch: pytest.Monke
     failing = DemoSpec("always-fails", "Always fails", "fails", (registry.Param("size", int, 1, "s"),), _failing)
     crashing = DemoSpec("crashes", "Crashes", "crashes", (), _crashing)
     demos = {"always-fails": failing, "relu6": registry.get_demo("relu6"), "crashes": crashing}
+    real = frozenset(registry.demo_ids())  # the built-in bank still names every real demo
+    monkeypatch.setattr("cvquiz.bank._builtin_demo_ids", lambda: real | set(demos))
     monkeypatch.setattr(registry, "_REGISTRY", demos)
     result = cli("demo", "always-fails")
     assert result.exit_code == 1

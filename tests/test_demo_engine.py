@@ -262,3 +262,25 @@ def test_demo_list_and_params_commands_do_not_import_torch(args: list[str]) -> N
     proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "HEAVY []"
+
+
+def test_rendering_shows_brackets_and_six_significant_digits() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from cvquiz.demos.result import DemoResult, Table
+    from cvquiz.render.demo import render_result
+
+    result = DemoResult(
+        demo_id="x",
+        title="Brackets",
+        explanation=("shape [N, C, H, W] stays",),
+        tables=(Table(title="t", columns=("a", "b"), rows=(("[bold]x[/bold]", 11.513626624),)),),
+    )
+    out = StringIO()
+    render_result(Console(file=out, width=80, color_system=None), result)
+    text = out.getvalue()
+    assert "shape [N, C, H, W] stays" in text
+    assert "[bold]x[/bold]" in text
+    assert "11.5136" in text

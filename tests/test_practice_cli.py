@@ -177,10 +177,18 @@ def test_demo_key_runs_the_cards_demo_or_says_there_is_none(monkeypatch, capsys)
 
 
 def test_demo_key_in_a_session_without_a_demo(home: Path) -> None:
-    result = run(home, ["practice", "--limit", "1"], "d\n\nd\n3\n")
+    result = run(home, ["practice", "--limit", "1", "--tag", "training"], "d\n\nd\n3\n")
     assert result.exit_code == 0, result.output
     assert result.output.count("This question has no live demo.") == 2
-    assert "Q1: What is ResNet? (press Enter to reveal the answer)" in result.output
+    assert "Q16: Training recipe? (press Enter to reveal the answer)" in result.output
+    assert log(home) == [("training-recipe", 3)]
+
+
+def test_demo_key_runs_the_real_demo_mid_session(home: Path) -> None:
+    result = run(home, ["practice", "--limit", "1"], "\nd\n3\n")
+    assert result.exit_code == 0, result.output
+    assert "Residual block: y = F(x) + x" in result.output
+    assert "checks passed" in result.output
     assert log(home) == [("what-is-resnet", 3)]
 
 

@@ -466,3 +466,12 @@ def test_meta_build_allocates_no_weights() -> None:
         model = build_meta(MODELS[name].builder)
         assert {p.device.type for p in model.parameters()} == {"meta"}
         assert count_params(model) == MODELS[name].reference_params
+
+
+def test_meta_build_restores_weight_initialisers() -> None:
+    originals = {name: getattr(nn.init, name) for name in ("kaiming_normal_", "normal_", "zeros_")}
+    build_meta(MODELS["resnet18"].builder)
+    assert {name: getattr(nn.init, name) for name in originals} == originals
+    w = torch.empty(64, 3, 7, 7)
+    nn.init.zeros_(w)
+    assert torch.count_nonzero(w) == 0

@@ -40,8 +40,7 @@ def render_list(console: Console, questions: Sequence[Question]) -> None:
     console.print(table)
     demos = sum(1 for q in questions if q.demo)
     console.print(
-        f"{len(questions)} questions, {demos} with a live demo (▶ cvquiz demo N). "
-        "Read one with cvquiz show N.",
+        f"{len(questions)} questions · ▶ {demos} with a live demo: cvquiz demo N · read one: cvquiz show N",
         style="dim",
     )
 

@@ -22,7 +22,7 @@ BAR_WIDTH = 36
 
 
 def fmt(value: object) -> str:
-    """One cell: exact ints with thousands separators, floats to 4 significant digits."""
+    """One cell: exact ints with thousands separators, floats to 6 significant digits."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -33,8 +33,8 @@ def fmt(value: object) -> str:
         if value == 0:
             return "0"  # also -0.0
         if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
-            return f"{value:.3g}"
-        return f"{value:.4g}"
+            return f"{value:.4g}"
+        return f"{value:.6g}"
     return str(value)
 
 
@@ -50,7 +50,7 @@ def _table(table: Table) -> Group:
         numeric = bool(cells) and all(_is_number(c) for c in cells)
         out.add_column(name, justify="right" if numeric else "left", overflow="fold")
     for row in table.rows:
-        out.add_row(*(fmt(c) for c in row))
+        out.add_row(*(Text(fmt(c)) for c in row))  # Text: bank and demo text is never markup
     parts: list[object] = [Text(table.title, style="bold"), out]
     if table.note:
         parts.append(Text(table.note, style="dim"))
@@ -97,7 +97,7 @@ def render_result(console: Console, result: DemoResult, *, question: Question | 
         console.print(Text.assemble(("settings: ", "dim"), settings, (" (change with --set NAME=VALUE)", "dim")))
     console.print()
     for line in result.explanation:
-        console.print(line)
+        console.print(Text(line))
     for table in result.tables:
         console.print()
         console.print(_table(table))
@@ -168,7 +168,7 @@ def render_catalogue(console: Console, entries: Sequence[CatalogueEntry]) -> Non
     table.add_column("what it shows", overflow="fold")
     for entry in entries:
         numbers = ", ".join(str(q.number) for q in entry.questions) or "—"
-        table.add_row(entry.spec.id, numbers, entry.spec.summary)
+        table.add_row(entry.spec.id, numbers, Text(entry.spec.summary))
     console.print(table)
 
 

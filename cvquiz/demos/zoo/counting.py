@@ -7,7 +7,8 @@ Build on the meta device (`build_meta`) and nothing is allocated, so even VGG-16
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,9 +40,27 @@ class LayerCost:
         }
 
 
+@contextlib.contextmanager
+def _skip_weight_init() -> Iterator[None]:
+    """Make torch.nn.init's in-place initialisers no-ops for a while.
+
+    Initialising meta tensors has no effect, yet normal_() on meta goes through torch._refs and
+    imports torch._dynamo (about 1 s, once per process): skipping it keeps a first count cheap.
+    """
+    names = [n for n in dir(nn.init) if n.endswith("_") and not n.startswith("_") and callable(getattr(nn.init, n))]
+    saved = {n: getattr(nn.init, n) for n in names}
+    try:
+        for n in names:
+            setattr(nn.init, n, lambda tensor, *args, **kwargs: tensor)
+        yield
+    finally:
+        for n, fn in saved.items():
+            setattr(nn.init, n, fn)
+
+
 def build_meta(builder: Callable[..., nn.Module], /, **kwargs: Any) -> nn.Module:
     """Build a model on the meta device in eval mode: shapes only, no memory, no init cost."""
-    with torch.device("meta"):
+    with torch.device("meta"), _skip_weight_init():
         model = builder(**kwargs)
     return model.eval()
 
