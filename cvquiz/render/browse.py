@@ -47,7 +47,7 @@ def render_list(console: Console, questions: Sequence[Question]) -> None:
 
 def render_question(console: Console, found: Found) -> None:
     q = found.question
-    title = Text.assemble((f"Q{q.number} ", "bold"), (q.topic, "magenta"), "  ", difficulty_text(q.difficulty))
+    title = Text.assemble((f"Q{q.number}", "bold"), " · ", (q.topic, "magenta"), " · ", difficulty_text(q.difficulty))
     parts: list = [Text(q.question, style="bold"), Text(""), Text(q.answer)]
     if q.code:
         parts += [Text(""), Syntax(q.code, "python", theme="ansi_dark", background_color="default", word_wrap=True)]
