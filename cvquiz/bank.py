@@ -170,6 +170,7 @@ def _read_text(path: Path) -> str:
 def _parse(text: str, shown: str) -> tuple[Any, yaml.Node]:
     """Safe-load the document and compose its node tree (for line numbers)."""
     try:
+        _refuse_aliases(text, shown)
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader / SafeLoader only
         node = yaml.compose(text, Loader=_Loader)
         if node is None:  # only comments
@@ -177,10 +178,12 @@ def _parse(text: str, shown: str) -> tuple[Any, yaml.Node]:
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark else ""
-        tag = re.search(r"tag '([^']*)'", str(exc.problem))
-        what = f"tag '{tag.group(1).replace('tag:yaml.org,2002:', '!!')}'" if tag else "a tag"
+        tag = re.search(r"constructor for the tag '([^']*)'", str(exc.problem))
+        if tag is None:  # e.g. an unhashable (complex) mapping key
+            raise CvquizError(f"{shown}{line}: YAML error: {exc.problem}") from None
         raise CvquizError(
-            f"{shown}{line}: {what} is not allowed; banks are plain data (strings, numbers, lists, maps)"
+            f"{shown}{line}: tag '{tag.group(1).replace('tag:yaml.org,2002:', '!!')}' is not allowed; "
+            "banks are plain data (strings, numbers, lists, maps)"
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -196,6 +199,16 @@ def _parse(text: str, shown: str) -> tuple[Any, yaml.Node]:
     except yaml.YAMLError as exc:
         raise CvquizError(f"{shown}: YAML error: {' '.join(str(exc).split())}") from None
     return data, node
+
+
+def _refuse_aliases(text: str, shown: str) -> None:
+    """Anchors are fine, aliases (*name) are not: they let a small file expand without bound."""
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise CvquizError(
+                f"{shown}:{event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed; "
+                "banks are plain data, write the value out"
+            )
 
 
 class _Checker:

@@ -130,6 +130,12 @@ BAD_CASES = {
         GOOD.replace('"What is a ViT?"', '!!python/object/apply:os.system ["touch pwned"]'),
         "bank.yaml:9: tag '!!python/object/apply:os.system' is not allowed",
     ),
+    "alias bomb": (
+        "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\n" + GOOD,
+        "bank.yaml:2: YAML aliases (*a) are not allowed; banks are plain data",
+    ),
+    "recursive alias": ("x: &a [*a]\n", "bank.yaml:1: YAML aliases (*a) are not allowed"),
+    "complex key": ("? [1, 2]\n: x\n", "bank.yaml:1: YAML error: found unhashable key"),
     "not a map": ("- just\n- a list\n", "bank.yaml:1: a bank must be a map"),
     "empty": ("\n  \n", "bank.yaml: the bank file is empty"),
 }

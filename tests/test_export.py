@@ -7,6 +7,7 @@ import io
 import json
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -552,3 +553,31 @@ def test_stable_ids_are_in_ankis_range_and_fixed() -> None:
     import genanki
 
     assert anki_note.note_guid(q24) == genanki.guid_for("cnn-architectures/depthwise-vs-standard-cost")
+
+
+def test_output_through_a_symlink_writes_the_linked_file(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from cvquiz.app import app
+
+    real = tmp_path / "real.csv"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    result = CliRunner().invoke(app, ["export", "-o", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8").startswith("number,id,topic,difficulty,question,answer,tags")
+
+
+def test_output_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cvquiz.app import app
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    result = CliRunner().invoke(app, ["export", "-o", str(fifo)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith("is not a regular file; use --output - to write to standard output")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)

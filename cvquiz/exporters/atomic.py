@@ -10,14 +10,22 @@ from cvquiz.bank import display_path
 from cvquiz.errors import CvquizError
 
 
+def resolve_target(path: Path) -> Path:
+    """The file that will be written: symlinks followed, so a link keeps pointing at the new file."""
+    return Path(os.path.realpath(path))
+
+
 def check_target(path: Path) -> None:
-    """Refuse, before any work, a path whose directory is missing or that is a directory."""
+    """Refuse, before any work, a missing directory, a directory, or something that is not a file."""
     shown = display_path(path)
-    parent = path.parent
-    if path.is_dir():
+    target = resolve_target(path)
+    if target.is_dir():
         raise CvquizError(f"--output {shown}: is a directory; give a file name")
-    if not parent.is_dir():
-        raise CvquizError(f"--output {shown}: directory '{display_path(parent)}' does not exist")
+    if not target.parent.is_dir():
+        raise CvquizError(f"--output {shown}: directory '{display_path(path.parent)}' does not exist")
+    if target.exists() and not target.is_file():
+        # A device, FIFO or socket cannot be replaced atomically (and must never be replaced).
+        raise CvquizError(f"--output {shown}: is not a regular file; use --output - to write to standard output")
 
 
 def _new_file_mode(path: Path) -> int:
@@ -34,6 +42,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, fsync it, then rename it over `path`."""
     check_target(path)
     shown = display_path(path)
+    path = resolve_target(path)
     tmp_name: str | None = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
