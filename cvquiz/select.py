@@ -76,8 +76,13 @@ def resolve_question(questions: Sequence[Question], query: str) -> Question:
     query = query.strip()
     if not query:
         raise CvquizError("QUESTION: give a number (24), an id (depthwise-conv) or words (bottleneck)")
-    if query.isdigit():
+    bank_number = re.fullmatch(r"([a-z0-9-]+)/(\d+)", query.lower())
+    if bank_number:  # cnn-architectures/24
+        matches = [q for q in questions if q.bank_id == bank_number[1] and q.number == int(bank_number[2])]
+    elif query.isdigit():
         matches = [q for q in questions if q.number == int(query)]
+    elif re.fullmatch(r"[-+]?[\d.,]+", query):
+        raise CvquizError(f"QUESTION: '{query}' is not a question number (numbers are whole, like 24)")
     else:
         low = query.lower()
         matches = [q for q in questions if low in (q.id, q.key)]

@@ -84,3 +84,13 @@ def test_list_due_shows_due_cards_weakest_first_within_filters(cli, monkeypatch)
     table = cli("list", "--due")
     assert table.exit_code == 0, table.output
     assert "due, weakest first" in table.stdout
+
+
+def test_show_by_bank_and_number_and_refuses_odd_numbers(cli) -> None:
+    result = cli("show", "cnn-architectures/24", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["id"] == "depthwise-vs-standard-cost"
+    for odd in ("1.5", "-1"):
+        bad = cli("show", "--", odd)
+        assert bad.exit_code == 2
+        assert bad.stderr.strip() == f"cvquiz: error: QUESTION: '{odd}' is not a question number (numbers are whole, like 24)"
