@@ -21,17 +21,27 @@ def utc_now(env: Mapping[str, str] | None = None) -> datetime:
     return datetime.now(UTC)
 
 
-def parse_instant(text: str, *, option: str) -> datetime:
-    """An ISO date or datetime as aware UTC (a naive value is read as UTC)."""
+def parse_instant(
+    text: str, *, option: str, local: bool = False, tz: tzinfo | None = None
+) -> datetime:
+    """An ISO date or datetime as aware UTC; a value without a zone is UTC, or `local` time (`tz`)."""
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise CvquizError(
             f"{option}: '{text}' is not a date like 2026-12-10 or 2026-12-10T09:00"
         ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        if value.tzinfo is not None:
+            return value.astimezone(UTC)
+        if not local:
+            return value.replace(tzinfo=UTC)
+        if tz is not None:
+            return value.replace(tzinfo=tz).astimezone(UTC)
+        return value.astimezone().astimezone(UTC)
+    except (OverflowError, OSError, ValueError):
+        # Near years 1 and 9999 a zone shift leaves datetime's range (or localtime()'s).
+        raise CvquizError(f"{option}: '{text}' is out of range (years 1-9999)") from None
 
 
 def stamp(moment: datetime) -> str:

@@ -13,7 +13,9 @@ from cvquiz.scheduler import Rating
 FUZZY_MIN_CHARS = 5  # shorter phrases ("bn", "relu", "1/k^2") must match word for word
 FUZZY_THRESHOLD = 85  # rapidfuzz ratio of a phrase against a same-length window of words
 
-STOPWORDS = frozenset("a an the of to in on for with and or by per is are be as at from than".split())
+STOPWORDS = frozenset(
+    "a an the of to in on for with and or by per is are be as at from than".split()
+)
 _TIMES = re.compile(r"(\d)\s*[x×*]\s*(\d)")  # 3 x 3, 3×3, 3*3 -> 3x3
 _NON_WORD = re.compile(r"[\W_]+")  # letters of any script survive: ρ, α
 

@@ -5,15 +5,24 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
 from cvquiz.bank import Question
 from cvquiz.clock import day_start, study_day
+from cvquiz.errors import CvquizError
 from cvquiz.grading import Grade
-from cvquiz.scheduler import CardState, Phase, Rating, Scheduler
+from cvquiz.scheduler import (
+    DEFAULT_RETENTION,
+    CardState,
+    Phase,
+    Rating,
+    Scheduler,
+    check_retention,
+    new_card,
+)
 from cvquiz.store import Recorded, Store
 
 DEFAULT_NEW_PER_DAY = 10
@@ -72,10 +81,38 @@ def build_queue(
             for q in pool
             if q.key in states and is_due(states[q.key], now=now, day_end=day_end)
         ]
-        due.sort(key=lambda it: (it.recall, it.state.due if it.state else now, order[it.key]))
+        due.sort(key=lambda it: (it.recall, states[it.key].due, order[it.key]))
         fresh = [Item(q, None, 0.0, "new") for q in pool if q.key not in states]
         items = due + fresh[: max(0, new_limit - new_done_today)]
     return items if limit is None else items[: max(0, limit)]
+
+
+def upcoming(
+    states: Mapping[str, CardState],
+    keys: Iterable[str],
+    *,
+    now: datetime,
+    tz: tzinfo | None = None,
+) -> tuple[datetime | None, int]:
+    """Over these cards only: the earliest due date after now, and how many are due by the end of
+    tomorrow's study day (a card whose question left the bank is not counted)."""
+    mine = [states[k] for k in set(keys) if k in states]
+    tomorrow_end = day_start(study_day(now, tz=tz), tz=tz) + timedelta(days=2)
+    return (
+        min((s.due for s in mine if s.due > now), default=None),
+        sum(1 for s in mine if s.due < tomorrow_end),
+    )
+
+
+@dataclass(frozen=True)
+class Idle:
+    """Why a queue came out empty, so the screen can say what would give more cards."""
+
+    next_due: datetime | None
+    new_per_day: int
+    new_left: int  # today's new-card allowance not yet spent
+    unseen: int  # cards of the selection never reviewed and not skipped
+    skipped: int  # cards of the selection skipped until tomorrow
 
 
 # --------------------------------------------------------------------------- the session
@@ -108,8 +145,8 @@ class Summary:
     skipped: int
     seconds: float
     interrupted: bool
-    next_due: datetime | None  # the earliest due date after now, over every card
-    due_tomorrow: int  # cards due by the end of tomorrow's study day
+    next_due: datetime | None  # the earliest due date after now, over the session's questions
+    due_tomorrow: int  # of the session's questions, cards due by the end of tomorrow's study day
     leeches: tuple[str, ...] = ()  # keys that became leeches this session
 
     @property
@@ -144,6 +181,8 @@ class Session:
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     ticker: Callable[[], float] = time.monotonic
     tz: tzinfo | None = None
+    keys: frozenset[str] = frozenset()  # every question of the selection, queued or not
+    idle: Idle | None = None  # when the queue starts empty: why
     rated: list[Rated] = field(default_factory=list)
     skipped: list[Item] = field(default_factory=list)
 
@@ -168,8 +207,6 @@ class Session:
     def intervals(self) -> dict[Rating, timedelta]:
         """The interval each rating would give the front card now."""
         item = self._front()
-        from cvquiz.scheduler import new_card
-
         now = self.clock()
         state = self.store.card_state(item.key) or new_card(item.key, now)
         return self.scheduler.preview(state, now)
@@ -196,7 +233,8 @@ class Session:
 
     def skip(self) -> Item:
         """Put the front card away until tomorrow's study day."""
-        item = self.queue.pop(0) if self.queue else self._front()
+        item = self._front()
+        self.queue.pop(0)
         self.store.skip(item.key, study_day(self.clock(), tz=self.tz))
         # A skipped card leaves the session entirely, its "again" repeats included.
         self.queue = [it for it in self.queue if it.key != item.key]
@@ -204,24 +242,27 @@ class Session:
         return item
 
     def undo(self) -> Rated | None:
-        """Take back the last rating: its log row goes, the card's state is rebuilt, it is shown again."""
+        """Take back the last rating: its log row goes, the card's state is rebuilt, it is shown
+        again (unless skipped since). Raises store.UndoRefused, changing nothing, when another
+        session has rated the card since."""
         if not self.rated:
             return None
-        last = self.rated.pop()
+        last = self.rated[-1]
         self.store.undo_review(last.recorded.review_id)
+        self.rated.pop()
         if last.requeued:
             for i in range(len(self.queue) - 1, -1, -1):
                 if self.queue[i].key == last.item.key and self.queue[i].kind == "again":
                     del self.queue[i]
                     break
-        self.queue.insert(0, last.item)
+        # A card skipped until tomorrow stays away: undo takes back the rating, not the skip.
+        if all(it.key != last.item.key for it in self.skipped):
+            self.queue.insert(0, last.item)
         return last
 
     def summary(self, *, interrupted: bool = False) -> Summary:
         now = self.clock()
-        states = self.store.card_states()
-        future = [s.due for s in states.values() if s.due > now]
-        tomorrow_end = day_start(study_day(now, tz=self.tz), tz=self.tz) + timedelta(days=2)
+        next_due, due_tomorrow = upcoming(self.store.card_states(), self.keys, now=now, tz=self.tz)
         leeches = tuple(dict.fromkeys(r.item.key for r in self.rated if r.became_leech))
         return Summary(
             session_id=self.session_id,
@@ -231,8 +272,8 @@ class Session:
             skipped=len(self.skipped),
             seconds=self.ticker() - self._started,
             interrupted=interrupted,
-            next_due=min(future) if future else None,
-            due_tomorrow=sum(1 for s in states.values() if s.due < tomorrow_end),
+            next_due=next_due,
+            due_tomorrow=due_tomorrow,
             leeches=leeches,
         )
 
@@ -257,6 +298,28 @@ class Plan:
     saved: bool
 
 
+def _saved(store: Store, name: str, parse: Callable[[str], float]) -> float | None:
+    """A saved setting, or None; a damaged value is one error naming the file and the setting."""
+    text = store.setting(name)
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except (ValueError, CvquizError):
+        example = f"--new {DEFAULT_NEW_PER_DAY}" if name == NEW_SETTING else f"--{name} 0.9"
+        raise CvquizError(
+            f"{store.path}: the saved setting {name} = {text!r} is damaged; "
+            f"save a new one, e.g. {example} --save"
+        ) from None
+
+
+def _saved_new(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
 def plan(
     store: Store,
     *,
@@ -265,9 +328,6 @@ def plan(
     save: bool = False,
 ) -> Plan:
     """Resolve --retention and --new against the saved defaults; `save` remembers the given ones."""
-    from cvquiz.errors import CvquizError
-    from cvquiz.scheduler import DEFAULT_RETENTION, check_retention
-
     if retention is not None:
         check_retention(retention)
     if new_per_day is not None and new_per_day < 0:
@@ -279,21 +339,13 @@ def plan(
             store.set_setting(RETENTION_SETTING, repr(retention))
         if new_per_day is not None:
             store.set_setting(NEW_SETTING, str(new_per_day))
-    saved_r = store.setting(RETENTION_SETTING)
-    saved_n = store.setting(NEW_SETTING)
-    return Plan(
-        retention=retention
-        if retention is not None
-        else float(saved_r)
-        if saved_r
-        else DEFAULT_RETENTION,
-        new_per_day=new_per_day
-        if new_per_day is not None
-        else int(saved_n)
-        if saved_n
-        else DEFAULT_NEW_PER_DAY,
-        saved=save,
-    )
+    if retention is None:
+        saved = _saved(store, RETENTION_SETTING, lambda t: check_retention(float(t)))
+        retention = DEFAULT_RETENTION if saved is None else saved
+    if new_per_day is None:
+        saved_n = _saved(store, NEW_SETTING, _saved_new)
+        new_per_day = DEFAULT_NEW_PER_DAY if saved_n is None else int(saved_n)
+    return Plan(retention=retention, new_per_day=new_per_day, saved=save)
 
 
 def start_session(
@@ -311,20 +363,31 @@ def start_session(
     session_id: str | None = None,
 ) -> Session:
     """A session over already-filtered questions: due cards, then today's new cards (or cram order)."""
-    from cvquiz.errors import CvquizError
-
     if limit is not None and limit < 1:
         raise CvquizError(f"--limit: {limit} must be at least 1")
     chosen = plan(store, retention=retention, new_per_day=new_per_day, save=save)
     scheduler = Scheduler(retention=chosen.retention, fuzz=fuzz)
     now = clock()
     day = study_day(now, tz=tz)
+    states = store.card_states()
+    skipped = store.skipped(day)
+    new_done = store.first_reviews_since(day_start(day, tz=tz))
     queue = build_queue(
-        questions, store.card_states(), now=now, scheduler=scheduler, new_limit=chosen.new_per_day,
-        new_done_today=store.first_reviews_since(day_start(day, tz=tz)), limit=limit, cram=cram,
-        skipped=store.skipped(day), tz=tz,
+        questions, states, now=now, scheduler=scheduler, new_limit=chosen.new_per_day,
+        new_done_today=new_done, limit=limit, cram=cram, skipped=skipped, tz=tz,
     )  # fmt: skip
+    keys = frozenset(q.key for q in questions)
+    idle = None
+    if not queue:
+        idle = Idle(
+            next_due=upcoming(states, keys, now=now, tz=tz)[0],
+            new_per_day=chosen.new_per_day,
+            new_left=max(0, chosen.new_per_day - new_done),
+            unseen=sum(1 for k in keys if k not in states and k not in skipped),
+            skipped=len(keys & skipped),
+        )
     extra = {"session_id": session_id} if session_id else {}
     return Session(
-        store=store, scheduler=scheduler, queue=queue, clock=clock, cram=cram, tz=tz, **extra
-    )
+        store=store, scheduler=scheduler, queue=queue, clock=clock, cram=cram, tz=tz, keys=keys,
+        idle=idle, **extra,
+    )  # fmt: skip

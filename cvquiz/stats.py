@@ -12,7 +12,7 @@ from cvquiz.bank import DIFFICULTIES, Library, Question
 from cvquiz.clock import day_start, study_day
 from cvquiz.errors import CvquizError
 from cvquiz.scheduler import CardState, Phase, Rating, Scheduler
-from cvquiz.session import is_due
+from cvquiz.session import build_queue, is_due
 from cvquiz.store import Review, Store
 
 FORECAST_DAYS = 7
@@ -79,6 +79,7 @@ class Stats:
     by_difficulty: tuple[Mastery, ...]
     weakest: tuple[CardRecall, ...]
     leeches: tuple[CardRecall, ...]
+    at_day: date | None = None  # the study day of `at`, as the user named it
 
     @property
     def due_today(self) -> int:
@@ -119,12 +120,20 @@ class Stats:
         }
 
 
-def parse_at(text: str, *, now: datetime) -> datetime:
-    """--at: a date (its start, 00:00 UTC) or an ISO datetime, not in the past."""
+def parse_at(text: str, *, now: datetime, tz: tzinfo | None = None) -> datetime:
+    """--at: a date means the start of that study day (04:00 local time); a datetime without a zone
+    is local time. Never in the past."""
     from cvquiz.clock import parse_instant
 
-    moment = parse_instant(text, option="--at")
-    if moment.date() < now.date():
+    moment = parse_instant(text, option="--at", local=True, tz=tz)
+    if len(text.strip()) == len(
+        "2026-12-10"
+    ):  # a plain date: that study day, as `stats` counts days
+        try:
+            moment = day_start(date.fromisoformat(text.strip()), tz=tz)
+        except (OverflowError, OSError, ValueError):
+            raise CvquizError(f"--at: '{text}' is out of range (years 1-9999)") from None
+    if study_day(moment, tz=tz) < study_day(now, tz=tz):
         raise CvquizError(
             f"--at: {text} is in the past; give the date of your interview, e.g. {(now + timedelta(days=14)).date()}"
         )
@@ -205,6 +214,7 @@ def compute_stats(
         calendar=dict(calendar), today=today, overall=_mastery("all", list(questions), recall, mine),
         by_topic=by_topic, by_difficulty=by_difficulty,
         weakest=tuple(weakest), leeches=tuple(leeches),
+        at_day=study_day(at, tz=tz) if at is not None else None,
     )  # fmt: skip
 
 
@@ -212,16 +222,11 @@ def due_cards(
     library: Library, store: Store, *, now: datetime, tz: tzinfo | None = None
 ) -> list[tuple[Question, float]]:
     """Cards due now (review cards: due today), lowest predicted recall first: `cvquiz list --due`."""
-    scheduler = Scheduler(fuzz=False)
-    states = store.card_states()
-    day_end = day_start(study_day(now, tz=tz), tz=tz) + timedelta(days=1)
-    order = {q.key: i for i, q in enumerate(library.questions)}
-    found = [
-        (q, scheduler.retrievability(states[q.key], now))
-        for q in library.questions
-        if q.key in states and is_due(states[q.key], now=now, day_end=day_end)
-    ]
-    return sorted(found, key=lambda p: (p[1], states[p[0].key].due, order[p[0].key]))
+    queue = build_queue(
+        library.questions, store.card_states(), now=now, scheduler=Scheduler(fuzz=False),
+        new_limit=0, tz=tz,
+    )  # fmt: skip
+    return [(it.question, it.recall) for it in queue]
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,8 @@ def history(
     library: Library, store: Store, *, query: str | None = None, limit: int | None = None
 ) -> list[HistoryEntry]:
     """The review log, newest first; a QUESTION (number, id, words) narrows it to one card."""
+    if limit is not None and limit < 1:
+        raise CvquizError(f"--limit: {limit} must be at least 1")
     key = None
     if query is not None:
         from cvquiz.select import resolve_question

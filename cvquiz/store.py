@@ -2,7 +2,8 @@
 
 Each rating is one transaction (log row + card state), so a killed process loses nothing already
 rated and two sessions at once both record every review. A file that cannot be opened as a cvquiz
-database is reported and left untouched, never recreated.
+database is reported and left untouched, never recreated. Opening for practice checks up front that
+the file can be written; stats and history open it read-only, so a read-only file still reads.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from cvquiz.clock import stamp, unstamp, utc_now
 from cvquiz.errors import CvquizError
 from cvquiz.home import db_path
-from cvquiz.scheduler import CardState, Phase, Rating, Scheduler
+from cvquiz.scheduler import CardState, Phase, Rating, Scheduler, new_card
 
 BUSY_TIMEOUT_S = 10.0
 
@@ -122,14 +123,39 @@ _REVIEW_COLUMNS = (
 )
 
 
-def _review(row: sqlite3.Row | tuple[Any, ...]) -> Review:
+class UndoRefused(CvquizError):
+    """The card was rated again after the review to undo (by another session)."""
+
+
+def _damaged(path: Path, what: str, exc: Exception) -> CvquizError:
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return CvquizError(
+        f"{path}: {what} is damaged ({detail}); fix or move the file aside to start afresh"
+    )
+
+
+def _parse_card(path: Path, key: str, text: str) -> CardState:
+    """A stored card state; a damaged row is one error naming the file and the card."""
+    try:
+        state = CardState.from_dict(json.loads(text))
+        if state.due.tzinfo is None or (state.last_review and state.last_review.tzinfo is None):
+            raise ValueError("a time without a zone")  # fsrs would fail on it mid-session
+        return state
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _damaged(path, f"the saved state of card {key}", exc) from None
+
+
+def _review(path: Path, row: sqlite3.Row | tuple[Any, ...]) -> Review:
     (rid, key, rating, at, duration, typed, coverage, session, phase, due, retention, cram) = row
-    return Review(
-        id=rid, key=key, rating=Rating(rating), reviewed_at=unstamp(at), duration_ms=duration,
-        typed_answer=typed, coverage=json.loads(coverage) if coverage else None, session_id=session,
-        phase_before=Phase(phase) if phase is not None else None, due_after=unstamp(due),
-        retention=retention, cram=bool(cram),
-    )  # fmt: skip
+    try:
+        return Review(
+            id=rid, key=key, rating=Rating(rating), reviewed_at=unstamp(at), duration_ms=duration,
+            typed_answer=typed, coverage=json.loads(coverage) if coverage else None,
+            session_id=session, phase_before=Phase(phase) if phase is not None else None,
+            due_after=unstamp(due), retention=float(retention), cram=bool(cram),
+        )  # fmt: skip
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _damaged(path, f"review {rid} of card {key}", exc) from None
 
 
 # --------------------------------------------------------------------------- the store
@@ -173,12 +199,28 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: a consistent snapshot without taking the write lock."""
+        with self._guard():
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                self._db.execute("COMMIT")
+
+    def check_writable(self) -> None:
+        """Fail now, naming the file, if ratings could not be saved (read-only file or folder)."""
+        with self._write() as db:
+            # BEGIN IMMEDIATE alone succeeds on a read-only file; a write that changes nothing fails.
+            db.execute("DELETE FROM settings WHERE 0")
+
     # -- card states
 
     def card_state(self, key: str) -> CardState | None:
         with self._guard():
             row = self._db.execute("SELECT state FROM cards WHERE card_key = ?", (key,)).fetchone()
-        return CardState.from_dict(json.loads(row[0])) if row else None
+        return _parse_card(self.path, key, row[0]) if row else None
 
     def card_states(self) -> dict[str, CardState]:
         """Every reviewed card's state, including cards whose question left the bank."""
@@ -186,7 +228,7 @@ class Store:
             rows = self._db.execute(
                 "SELECT card_key, state FROM cards ORDER BY card_key"
             ).fetchall()
-        return {key: CardState.from_dict(json.loads(state)) for key, state in rows}
+        return {key: _parse_card(self.path, key, state) for key, state in rows}
 
     def first_reviews_since(self, moment: datetime) -> int:
         """How many cards had their very first review at or after `moment` (the daily new-card count)."""
@@ -212,14 +254,12 @@ class Store:
         cram: bool = False,
     ) -> Recorded:
         """Rate a card: read its state, schedule it and write log + state in one transaction."""
-        from cvquiz.scheduler import new_card
-
         rating = Rating(rating)
         with self._write() as db:
             row = db.execute(
                 "SELECT state, first_review FROM cards WHERE card_key = ?", (key,)
             ).fetchone()
-            before = CardState.from_dict(json.loads(row[0])) if row else None
+            before = _parse_card(self.path, key, row[0]) if row else None
             after = scheduler.review(before or new_card(key, now), rating, now)
             cursor = db.execute(
                 f"INSERT INTO reviews ({_REVIEW_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -234,7 +274,11 @@ class Store:
         return Recorded(review_id=review_id, before=before, after=after)
 
     def undo_review(self, review_id: int) -> CardState | None:
-        """Delete one log row and rebuild its card from the rows left (None: the card is new again)."""
+        """Delete one log row and rebuild its card from the rows left (None: the card is new again).
+
+        Refused when the card was rated again since: replaying that later review without this one
+        would give a state FSRS never produced.
+        """
         with self._write() as db:
             row = db.execute("SELECT card_key FROM reviews WHERE id = ?", (review_id,)).fetchone()
             if row is None:
@@ -242,6 +286,14 @@ class Store:
                     f"{self.path}: review {review_id} is not in the log (undone already?)"
                 )
             key = row[0]
+            later = db.execute(
+                "SELECT 1 FROM reviews WHERE card_key = ? AND id > ? LIMIT 1", (key, review_id)
+            ).fetchone()
+            if later is not None:
+                raise UndoRefused(
+                    f"{self.path}: card {key} was rated again after review {review_id} (another "
+                    "session); that review stands"
+                )
             db.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
             card, first = self._replay(db, key)
             if card is None:
@@ -268,7 +320,8 @@ class Store:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         with self._guard():
-            return [_review(r) for r in self._db.execute(sql, args).fetchall()]
+            rows = self._db.execute(sql, args).fetchall()
+        return [_review(self.path, r) for r in rows]
 
     def review_count(self) -> int:
         with self._guard():
@@ -276,7 +329,7 @@ class Store:
 
     def rebuild_states(self, *, write: bool = False) -> dict[str, CardState]:
         """Every card's state replayed from the log alone; `write` replaces the stored states with it."""
-        with self._write() as db:
+        with self._write() if write else self._read() as db:
             keys = [
                 k for (k,) in db.execute("SELECT DISTINCT card_key FROM reviews ORDER BY card_key")
             ]
@@ -293,24 +346,28 @@ class Store:
                 )
         return rebuilt
 
-    @staticmethod
-    def _replay(db: sqlite3.Connection, key: str) -> tuple[CardState | None, str | None]:
+    def _replay(self, db: sqlite3.Connection, key: str) -> tuple[CardState | None, str | None]:
         rows = db.execute(
-            "SELECT rating, reviewed_at, due_after FROM reviews WHERE card_key = ? ORDER BY id",
+            "SELECT id, rating, reviewed_at, due_after FROM reviews WHERE card_key = ? ORDER BY id",
             (key,),
         ).fetchall()
         if not rows:
             return None, None
         # Replaying never depends on retention or fuzz: intervals come from the logged due dates.
-        events = [(Rating(r), unstamp(at), unstamp(due)) for r, at, due in rows]
-        return _replayer().replay(key, events), rows[0][1]
+        events = []
+        for rid, rating, at, due in rows:
+            try:
+                events.append((Rating(rating), unstamp(at), unstamp(due)))
+            except (ValueError, TypeError) as exc:
+                raise _damaged(self.path, f"review {rid} of card {key}", exc) from None
+        return _replayer().replay(key, events), rows[0][2]
 
     @staticmethod
     def _put_card(db: sqlite3.Connection, key: str, card: CardState, *, first_review: str) -> None:
         db.execute(
             "INSERT INTO cards (card_key, state, due, phase, lapses, first_review) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (card_key) DO UPDATE SET state = excluded.state, due = excluded.due, "
-            "phase = excluded.phase, lapses = excluded.lapses",
+            "phase = excluded.phase, lapses = excluded.lapses, first_review = excluded.first_review",
             (
                 key,
                 json.dumps(card.to_dict()),
@@ -388,39 +445,95 @@ def _error(path: Path, exc: sqlite3.Error) -> CvquizError:
     return CvquizError(f"{path}: progress database error: {text}")
 
 
-def open_store(home: Path, *, now: datetime | None = None) -> Store:
-    """Open (creating if needed) <home>/progress.db and bring its schema up to date."""
+def open_store(home: Path, *, now: datetime | None = None, read_only: bool = False) -> Store:
+    """Open <home>/progress.db, bring its schema up to date and check it can record ratings.
+
+    `read_only` (stats, history, list --due) opens an up-to-date file without write access, so a
+    read-only file or folder can still be read; a missing or older file is opened as usual.
+    """
+    path = db_path(home)
+    if read_only and path.is_file():
+        store = _open_read_only(path)
+        if store is not None:
+            return store
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CvquizError(
             f"{home}: cannot create the cvquiz data folder ({exc.strerror}); set CVQUIZ_HOME to a writable folder"
         ) from None
-    path = db_path(home)
     if path.is_dir():
         raise CvquizError(f"{path}: is a directory, not a progress database")
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as exc:
         raise _error(path, exc) from None
+    store = Store(path, conn)
     try:
         _prepare(conn, path, now or utc_now())
+        if not read_only:
+            store.check_writable()
     except BaseException:
         conn.close()
         raise
-    return Store(path, conn)
+    return store
+
+
+def _open_read_only(path: Path) -> Store | None:
+    """The file opened without write access, or None when it needs migrating (or cannot be read so)."""
+    # mode=ro needs the WAL index next to the file; in a read-only folder without one, immutable
+    # still reads the file (nobody can be writing to it there).
+    for flags in ("mode=ro", "immutable=1"):
+        try:
+            conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?{flags}", uri=True, timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+            )  # fmt: skip
+        except sqlite3.Error:
+            continue
+        try:
+            tables = _tables(conn, path)
+            done = _applied(conn, path) if "_migrations" in tables else set()
+        except sqlite3.Error:
+            conn.close()
+            continue  # the usual open reports it, with the same words as always
+        except BaseException:
+            conn.close()
+            raise
+        if done == {m.__name__ for m in MIGRATIONS}:
+            return Store(path, conn)
+        conn.close()
+        return None
+    return None
+
+
+def _tables(conn: sqlite3.Connection, path: Path) -> set[str]:
+    """The file's tables; refuses an SQLite file that is not a cvquiz database."""
+    tables = {
+        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    if tables and "_migrations" not in tables:
+        raise CvquizError(
+            f"{path}: an SQLite file that is not a cvquiz progress database; it was left untouched"
+        )
+    return tables
+
+
+def _applied(conn: sqlite3.Connection, path: Path) -> set[str]:
+    """Migrations already applied; refuses a file written by a newer cvquiz."""
+    done = {name for (name,) in conn.execute("SELECT name FROM _migrations")}
+    unknown = done - {m.__name__ for m in MIGRATIONS}
+    if unknown:
+        raise CvquizError(
+            f"{path}: written by a newer cvquiz (migrations {', '.join(sorted(unknown))}); upgrade cvquiz"
+        )
+    return done
 
 
 def _prepare(conn: sqlite3.Connection, path: Path, now: datetime) -> None:
     try:
         # A read first: garbage fails here, before anything could write to the file.
-        tables = {
-            name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        if tables and "_migrations" not in tables:
-            raise CvquizError(
-                f"{path}: an SQLite file that is not a cvquiz progress database; it was left untouched"
-            )
+        _tables(conn, path)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
@@ -435,12 +548,7 @@ def _migrate(conn: sqlite3.Connection, path: Path, now: datetime) -> None:
     conn.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
-    known = [m.__name__ for m in MIGRATIONS]
-    done = {name for (name,) in conn.execute("SELECT name FROM _migrations")}
-    if done - set(known):
-        raise CvquizError(
-            f"{path}: written by a newer cvquiz (migrations {', '.join(sorted(done - set(known)))}); upgrade cvquiz"
-        )
+    done = _applied(conn, path)
     for migration in MIGRATIONS:
         if migration.__name__ in done:
             continue

@@ -10,7 +10,8 @@ from cvquiz.errors import CvquizError
 from cvquiz.grading import Grade, grade
 from cvquiz.keys import Keys
 from cvquiz.render import practice as view
-from cvquiz.session import Session, Summary
+from cvquiz.session import Item, Session, Summary
+from cvquiz.store import UndoRefused
 
 
 def run_demo_for(console: Console, question: Question) -> None:
@@ -34,12 +35,26 @@ def run_demo_for(console: Console, question: Question) -> None:
 
 
 def _undo(console: Console, session: Session) -> Text:
-    undone = session.undo()
+    try:
+        undone = session.undo()
+    except UndoRefused:
+        return view.render_note(
+            console,
+            "Cannot undo: another session has rated that card since; its rating stands.",
+            style="yellow",
+        )
     if undone is None:
         return view.render_note(console, "Nothing to undo in this session.", style="yellow")
+    shown = session.current is not None and session.current.key == undone.item.key
+    where = "here it is again" if shown else "it stays skipped until tomorrow"
     return view.render_note(
-        console, f"Undid {undone.rating.label} on Q{undone.item.question.number}; here it is again."
+        console, f"Undid {undone.rating.label} on Q{undone.item.question.number}; {where}."
     )
+
+
+def _skip(console: Console, session: Session, question: Question) -> Text:
+    session.skip()
+    return view.render_note(console, f"Skipped Q{question.number} until tomorrow.")
 
 
 def run(session: Session, *, console: Console, keys: Keys, typed: bool = False) -> Summary:
@@ -71,14 +86,12 @@ def _loop(session: Session, *, console: Console, keys: Keys, typed: bool) -> Non
         if action.kind == "quit":
             return
         if action.kind == "undo":
-            redraw = bool(session.rated)
+            undone_before = len(session.rated)
             recent.append(_undo(console, session))
+            redraw = len(session.rated) != undone_before  # nothing undone: the card stays as is
             continue
         if action.kind == "skip":
-            session.skip()
-            recent.append(
-                view.render_note(console, f"Skipped Q{item.question.number} until tomorrow.")
-            )
+            recent.append(_skip(console, session, item.question))
             continue
         if action.kind == "demo":
             run_demo_for(console, item.question)
@@ -90,42 +103,62 @@ def _loop(session: Session, *, console: Console, keys: Keys, typed: bool) -> Non
             )
             redraw = False
             continue
-
         result: Grade | None = grade(action.text or "", item.question.concepts) if typed else None
         view.render_answer(console, item.question, grade=result)
-        suggested = result.suggested if result is not None else None
-        intervals = session.intervals()
-        view.render_rating_bar(console, intervals, suggested=suggested)
-        while True:
-            answer = keys.rating()
-            if answer.kind == "quit":
-                return
-            if answer.kind == "undo":
-                recent.append(_undo(console, session))
-                break
-            if answer.kind == "skip":
-                session.skip()
-                recent.append(
-                    view.render_note(console, f"Skipped Q{item.question.number} until tomorrow.")
-                )
-                break
-            if answer.kind == "demo":
-                run_demo_for(console, item.question)
-                view.render_rating_bar(console, intervals, suggested=suggested)
-                continue
-            rating = (
-                answer.rating
-                if answer.kind == "rate"
-                else suggested
-                if answer.kind == "accept"
-                else None
+        answer = action.text if typed else None
+        if not _rate(
+            session,
+            console=console,
+            keys=keys,
+            item=item,
+            typed=answer,
+            graded=result,
+            recent=recent,
+        ):
+            return
+
+
+def _rate(
+    session: Session,
+    *,
+    console: Console,
+    keys: Keys,
+    item: Item,
+    typed: str | None,
+    graded: Grade | None,
+    recent: list[Text],
+) -> bool:
+    """The rating prompt for the revealed card; False when the user quits."""
+    suggested = graded.suggested if graded is not None else None
+    intervals = session.intervals()
+    view.render_rating_bar(console, intervals, suggested=suggested)
+    while True:
+        answer = keys.rating()
+        if answer.kind == "quit":
+            return False
+        if answer.kind == "undo":
+            undone_before = len(session.rated)
+            note = _undo(console, session)
+            if len(session.rated) == undone_before:
+                continue  # nothing undone: stay at this prompt, the answer still showing
+            recent.append(note)
+            return True
+        if answer.kind == "skip":
+            recent.append(_skip(console, session, item.question))
+            return True
+        if answer.kind == "demo":
+            run_demo_for(console, item.question)
+            view.render_rating_bar(console, intervals, suggested=suggested)
+            continue
+        rating = answer.rating if answer.kind == "rate" else None
+        if answer.kind == "accept":
+            rating = suggested
+        if rating is None:
+            shown = f"'{answer.text}' is not a rating; " if answer.text else ""
+            view.render_note(
+                console, f"{shown}press 1 again, 2 hard, 3 good or 4 easy", style="yellow"
             )
-            if rating is None:
-                shown = f"'{answer.text}' is not a rating; " if answer.text else ""
-                view.render_note(
-                    console, f"{shown}press 1 again, 2 hard, 3 good or 4 easy", style="yellow"
-                )
-                continue
-            rated = session.rate(rating, typed=action.text if typed else None, grade=result)
-            recent.append(view.render_rated(console, rated))
-            break
+            continue
+        rated = session.rate(rating, typed=typed, grade=graded)
+        recent.append(view.render_rated(console, rated))
+        return True

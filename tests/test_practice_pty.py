@@ -91,6 +91,23 @@ def test_ctrl_c_ends_with_the_summary_status_130_and_a_sane_terminal(tmp_path: P
     assert reviews(home) == [("what-is-resnet", 3)]
 
 
+def test_u_with_nothing_to_undo_keeps_the_answer_on_screen(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    child = spawn(home, "--limit", "1")
+    child.expect("1/1")
+    child.send(" ")
+    child.expect("Answer")
+    child.send("u")
+    child.expect("Nothing to undo in this session.")
+    child.send("3")  # still the rating prompt: 3 rates, it does not reveal
+    child.expect(ACK)
+    child.expect("Session done")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert reviews(home) == [("what-is-resnet", 3)]
+
+
 def test_typed_answer_in_a_terminal(tmp_path: Path) -> None:
     home = tmp_path / "home"
     child = spawn(home, "--typed", "--limit", "1")

@@ -59,7 +59,7 @@ def test_due_cards_lowest_recall_first_then_new_up_to_the_daily_limit(history) -
     ]
     assert [it.kind for it in queue] == ["due"] * 4 + ["new"] * 3
     recalls = [it.recall for it in queue[:4]]
-    assert recalls == sorted(recalls) and recalls[0] < recalls[1] < recalls[2] < recalls[3] == 1.0
+    assert [round(r, 4) for r in recalls] == [0.7918, 0.8867, 0.9112, 1.0]
     assert recalls[0] == SCHED.retrievability(states[KEYS[0]], NOW)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from typing import Annotated
 
@@ -11,11 +12,17 @@ from cvquiz.app import app, console, get_library, print_json
 from cvquiz.commands.browse import DifficultyOpt, TagOpt, TopicOpt
 
 
-def _open_store():  # -> cvquiz.store.Store
+def _open_store(*, read_only: bool = False):  # -> cvquiz.store.Store
+    """The user's progress store; practice and reset check up front that it can be written."""
     from cvquiz.home import home_dir
     from cvquiz.store import open_store
 
-    return open_store(home_dir())
+    return open_store(home_dir(), read_only=read_only)
+
+
+def _has_terminal() -> bool:
+    """stdin is a terminal (it is None when the process was started with stdin closed)."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def _fixed_clock() -> bool:
@@ -78,24 +85,17 @@ def practice(
             limit=limit, cram=cram, fuzz=not _fixed_clock(),
         )  # fmt: skip
         if save:
-            view.render_note(con, f"Saved: retention {session.scheduler.retention:g}"
-                             + (f", {new} new cards a day" if new is not None else "") + ".", style="green")  # fmt: skip
-        now = utc_now()
-        if not session.queue:
-            states = store.card_states()
-            upcoming = [
-                s.due for k, s in states.items() if s.due > now and k in {q.key for q in questions}
-            ]
-            view.render_nothing_due(con, next_due=min(upcoming, default=None), now=now,
-                                    filtered=bool(topic or difficulty or tag))  # fmt: skip
+            view.render_saved(con, retention=session.scheduler.retention, new_per_day=new)
+        if session.idle is not None:
+            view.render_nothing_due(
+                con, session.idle, now=session.clock(), filtered=bool(topic or difficulty or tag)
+            )
             return
-        kinds = [it.kind for it in session.queue]
-        view.render_start(con, cards=len(kinds), new=kinds.count("new"), due=kinds.count("due"), cram=cram,
-                          retention=session.scheduler.retention)  # fmt: skip
-        if sys.stdin.isatty():
+        view.render_start(con, session.queue, cram=cram, retention=session.scheduler.retention)
+        if _has_terminal():
             keys = KeyInput(lambda: con.input(view.answer_prompt()))
         else:
-            keys = LineInput(sys.stdin)
+            keys = LineInput(sys.stdin or io.StringIO())  # closed stdin: no input, like q
         summary = run(session, console=con, keys=keys, typed=typed)
     if summary.interrupted:
         raise typer.Exit(130)
@@ -109,7 +109,8 @@ def stats(
         typer.Option(
             "--at",
             metavar="DATE",
-            help="Predicted recall on that day (your interview) if you stop reviewing.",
+            help="Predicted recall on that day (your interview) if you stop reviewing; "
+            "a date means its start, 04:00 local time.",
         ),
     ] = None,
     as_json: Annotated[
@@ -123,7 +124,7 @@ def stats(
     now = utc_now()
     moment = parse_at(at, now=now) if at is not None else None
     library = get_library(ctx)
-    with _open_store() as store:
+    with _open_store(read_only=True) as store:
         result = compute_stats(library, store, now=now, at=moment)
     if as_json:
         print_json(result.to_dict())
@@ -150,7 +151,7 @@ def history(
     from cvquiz.stats import history as review_history
 
     library = get_library(ctx)
-    with _open_store() as store:
+    with _open_store(read_only=True) as store:
         try:
             entries = review_history(library, store, query=question, limit=limit)
         except AmbiguousQuestion as exc:
@@ -176,7 +177,7 @@ def reset(
     with _open_store() as store:
         count = store.review_count()
         if not yes:
-            if not sys.stdin.isatty():
+            if not _has_terminal():
                 raise CvquizError(
                     "reset: no terminal to confirm on; run `cvquiz reset --yes` to clear progress"
                 )

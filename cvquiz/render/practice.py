@@ -18,7 +18,7 @@ from cvquiz.bank import Question
 from cvquiz.grading import Grade
 from cvquiz.render.browse import difficulty_text
 from cvquiz.scheduler import LEECH_LAPSES, Rating, format_interval
-from cvquiz.session import Item, Rated, Summary
+from cvquiz.session import Idle, Item, Rated, Summary
 from cvquiz.stats import CALENDAR_WEEKS, HistoryEntry, Mastery, Stats
 
 RATING_STYLES = {
@@ -44,11 +44,12 @@ def _hint(*pairs: tuple[str, str]) -> Text:
     return text
 
 
-def render_start(
-    console: Console, *, cards: int, new: int, due: int, cram: bool, retention: float
-) -> None:
-    if not cards:
+def render_start(console: Console, queue: Sequence[Item], *, cram: bool, retention: float) -> None:
+    """The line above the first card: how many cards, due and new."""
+    if not queue:
         return
+    kinds = [it.kind for it in queue]
+    cards, new, due = len(kinds), kinds.count("new"), kinds.count("due")
     what = (
         f"{plural(cards, 'card')} (cram: weakest first)"
         if cram
@@ -59,12 +60,25 @@ def render_start(
     )
 
 
-def render_nothing_due(
-    console: Console, *, next_due: datetime | None, now: datetime, filtered: bool
-) -> None:
-    console.print("Nothing to practise now: no card is due and today's new cards are done.")
-    if next_due is not None:
-        console.print(f"Next card due in {format_interval(next_due - now)}.")
+def render_saved(console: Console, *, retention: float, new_per_day: int | None) -> None:
+    """What --save remembered."""
+    new = f", {new_per_day} new cards a day" if new_per_day is not None else ""
+    render_note(console, f"Saved: retention {retention:g}{new}.", style="green")
+
+
+def render_nothing_due(console: Console, idle: Idle, *, now: datetime, filtered: bool) -> None:
+    """Why the queue is empty (no new cards allowed, today's spent, none left, all skipped)."""
+    if idle.unseen and idle.new_per_day == 0:
+        why = "no card is due and new cards are off (--new 0)"
+    elif idle.unseen:
+        why = "no card is due and today's new cards are done"
+    elif idle.skipped:
+        why = f"no card is due and the rest {'is' if idle.skipped == 1 else 'are'} skipped until tomorrow"
+    else:
+        why = "no card is due and every card has been studied"
+    console.print(f"Nothing to practise now: {why}.")
+    if idle.next_due is not None:
+        console.print(f"Next card due in {format_interval(idle.next_due - now)}.")
     hint = "More now: --new N adds new cards, --cram reviews the weakest cards early"
     console.print(hint + (", or widen the filters." if filtered else "."), style="dim")
 
@@ -354,7 +368,7 @@ def render_stats(console: Console, stats: Stats) -> None:
     console.print(Text(f"Review days, last {CALENDAR_WEEKS} weeks", style="bold"))
     console.print(_heatmap(stats))
     console.print()
-    when = f"on {stats.at:%Y-%m-%d}, no more reviews" if stats.at else "now"
+    when = f"on {stats.at_day:%Y-%m-%d}, no more reviews" if stats.at_day else "now"
     console.print(
         Text.assemble(
             (f"Predicted recall {when}: ", "bold"),
