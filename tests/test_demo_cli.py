@@ -217,7 +217,7 @@ def test_failing_checks_exit_1_in_demo_and_verify(cli, monkeypatch: pytest.Monke
     assert "always-fails: two is three" in verify.stdout
     assert "crashes: the demo runs with its defaults" in verify.stdout
     assert "measured ZeroDivisionError: division by zero" in verify.stdout
-    assert "✗ 3 demos, 6/8 checks passed" in verify.stdout
+    assert "✗ 3 demos, 7/9 checks passed" in verify.stdout
 
 
 def test_verify_json_runs_every_demo(cli) -> None:

@@ -11,7 +11,17 @@ import pytest
 from cvquiz.bank import Question
 from cvquiz.demos import registry
 from cvquiz.demos.registry import Param, demo
-from cvquiz.demos.result import DemoResult, Series, Table, check, tolerance_text
+from cvquiz.demos.result import (
+    COUNTER_SOURCE,
+    MACS_CONVENTION,
+    DemoResult,
+    Series,
+    Table,
+    check,
+    format_cell,
+    format_shape,
+    tolerance_text,
+)
 from cvquiz.errors import CvquizError
 
 # --- result.py ---------------------------------------------------------------------------------
@@ -23,8 +33,9 @@ def test_check_exact_and_tolerances() -> None:
     assert not check("a", expected=6, measured=7, source="s").passed
     assert not check("a", expected=True, measured=1, source="s").passed  # a bool is not a count
     assert not check("a", expected="1/4", measured="1/5", source="s").passed
-    near = check("a", expected=569_000_000, measured=568_740_352, source="s", abs_tol=1_000_000)
-    assert near.passed and near.tolerance == "±1,000,000"
+    # A figure printed to 1M (569M) allows its rounding, ±0.5M, not a whole unit.
+    near = check("a", expected=569_000_000, measured=568_740_352, source="s", abs_tol=500_000)
+    assert near.passed and near.tolerance == "±500,000"
     far = check("a", expected=290_000_000, measured=290_675_200, source="s", abs_tol=500_000)
     assert not far.passed and far.tolerance == "±500,000"
     rel = check("a", expected=1.0, measured=1.004, source="s", rel_tol=0.005)
@@ -34,6 +45,24 @@ def test_check_exact_and_tolerances() -> None:
     assert tolerance_text(abs_tol=0.05) == "±0.05"
     assert tolerance_text(rel_tol=1e-12) == "rel ±1e-12"
     assert tolerance_text(rel_tol=0.01, abs_tol=2) == "±1% or ±2"
+
+
+def test_format_cell_is_the_one_cell_formatter() -> None:
+    from cvquiz.render import demo as render
+
+    assert render.fmt is not None and render.fmt(1234) == format_cell(1234) == "1,234"
+    assert [format_cell(v) for v in (None, True, False, 138_357_544, 0.0, -0.0, 0.0235294117, 1e-4, 2.5e6)] == [
+        "—", "yes", "no", "138,357,544", "0", "0", "0.0235294", "0.0001", "2.5e+06",
+    ]  # fmt: skip
+    assert format_cell(float("inf")) == "inf" and format_cell("1/4") == "1/4"
+    assert format_shape((1, 3, 224, 224)) == "1×3×224×224"
+    assert MACS_CONVENTION.endswith("FLOPs = 2 × MACs") and COUNTER_SOURCE == "FlopCounterMode ÷ 2"
+
+
+def test_the_shared_formatter_imports_without_torch() -> None:
+    code = "import sys, cvquiz.demos.result, cvquiz.render.demo; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_to_dict_keeps_counts_as_exact_ints() -> None:
@@ -176,9 +205,9 @@ def test_verify_demos_times_each_demo_with_the_given_clock() -> None:
     assert verification.warm_up_seconds == 1.0
     assert [item.seconds for item in verification.items] == [1.0, 1.0]
     data = verification.to_dict()
-    assert (data["demos"], data["passed"], data["checks_passed"], data["checks_total"]) == (2, True, 14, 14)
+    assert (data["demos"], data["passed"], data["checks_passed"], data["checks_total"]) == (2, True, 15, 15)
     assert data["results"][0] == {
-        "demo_id": "relu6", "checks_passed": 6, "checks_total": 6, "passed": True, "seconds": 1.0, "failed": [],
+        "demo_id": "relu6", "checks_passed": 7, "checks_total": 7, "passed": True, "seconds": 1.0, "failed": [],
     }  # fmt: skip
 
 

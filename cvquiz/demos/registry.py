@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from cvquiz.bank import Question
 
 # Imported on first use, so that listing demos never imports torch (the modules import it lazily).
-DEMO_MODULES = ("cvquiz.demos.resnet_demos", "cvquiz.demos.mobilenet_demos")
+DEMO_MODULES = tuple(
+    f"cvquiz.demos.{family}.{module}"
+    for family, modules in (
+        ("resnet", ("blocks", "models", "detection", "comparisons", "training")),
+        ("mobilenet", ("convs", "multipliers", "blocks", "efficient", "deploy")),
+    )
+    for module in modules
+)
 DEVICES = ("cpu", "cuda", "auto")
 # Tensors above this many elements (1 GiB of float32) are refused before allocation.
 MAX_ELEMENTS = 2**28

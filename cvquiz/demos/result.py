@@ -9,6 +9,37 @@ from typing import Any
 Cell = str | int | float | bool | None
 Value = int | float | str | bool
 
+# The one FLOP convention every demo states (and the zoo counts by).
+MACS_CONVENTION = (
+    "MACs = multiply-accumulates of conv and linear layers only (BN, activations, pooling, adds not counted); "
+    "FLOPs = 2 × MACs"
+)
+# How a demo names torch's own count in a table column or a check's source.
+COUNTER_SOURCE = "FlopCounterMode ÷ 2"
+
+
+def format_cell(value: object) -> str:
+    """One cell or check value as text: exact ints with separators, floats to 6 significant digits."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value == 0:
+            return "0"  # also -0.0
+        if not math.isfinite(value) or abs(value) >= 1e6 or abs(value) < 1e-3:
+            return f"{value:.4g}"
+        return f"{value:.6g}"
+    return str(value)
+
+
+def format_shape(shape: object) -> str:
+    """A shape (a tensor's .shape or a sequence of ints) as 'N×C×H×W'."""
+    dims = getattr(shape, "shape", shape)
+    return "×".join(str(int(d)) for d in dims)  # type: ignore[union-attr]
+
 
 def _plain(value: Any) -> Any:
     """A JSON-ready copy: ints stay exact ints, numpy/torch scalars become Python numbers."""
@@ -38,7 +69,23 @@ class Table:
     def __post_init__(self) -> None:
         for row in self.rows:
             if len(row) != len(self.columns):
-                raise ValueError(f"table '{self.title}': row {row!r} has {len(row)} cells for {len(self.columns)} columns")
+                raise ValueError(
+                    f"table '{self.title}': row {row!r} has {len(row)} cells for {len(self.columns)} columns"
+                )
+
+    def numeric_columns(self) -> list[bool]:
+        """Which columns hold only numbers (blank cells aside): renderers right-align those."""
+
+        def is_number(value: Cell) -> bool:
+            return isinstance(value, int | float) and not isinstance(value, bool)
+
+        return [
+            bool(cells) and all(is_number(c) for c in cells)
+            for cells in (
+                [row[i] for row in self.rows if row[i] not in (None, "")]
+                for i in range(len(self.columns))
+            )
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,7 +129,11 @@ def tolerance_text(*, rel_tol: float = 0.0, abs_tol: float = 0.0) -> str:
     if rel_tol:
         parts.append(_percent(rel_tol))
     if abs_tol:
-        parts.append(f"±{int(abs_tol):,}" if abs_tol >= 1 and float(abs_tol).is_integer() else f"±{abs_tol:.4g}")
+        parts.append(
+            f"±{int(abs_tol):,}"
+            if abs_tol >= 1 and float(abs_tol).is_integer()
+            else f"±{abs_tol:.4g}"
+        )
     return " or ".join(parts) if parts else "exact"
 
 
@@ -97,7 +148,9 @@ def check(
 ) -> Check:
     """A Check whose `passed` is exact equality, or math.isclose when a tolerance is given."""
     expected, measured = _plain(expected), _plain(measured)
-    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (expected, measured))
+    numeric = all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in (expected, measured)
+    )
     if (rel_tol or abs_tol) and numeric:
         passed = math.isclose(measured, expected, rel_tol=rel_tol, abs_tol=abs_tol)
     else:
@@ -126,7 +179,9 @@ class Series:
 
     def __post_init__(self) -> None:
         if len(self.x) != len(self.y):
-            raise ValueError(f"series '{self.name}': {len(self.x)} x values for {len(self.y)} y values")
+            raise ValueError(
+                f"series '{self.name}': {len(self.x)} x values for {len(self.y)} y values"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {

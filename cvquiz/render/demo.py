@@ -12,6 +12,8 @@ from rich.rule import Rule
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from cvquiz.demos.result import format_cell
+
 if TYPE_CHECKING:
     from cvquiz.bank import Question
     from cvquiz.demos.registry import CatalogueEntry, DemoSpec, Verified
@@ -22,32 +24,14 @@ BAR_WIDTH = 36
 
 
 def fmt(value: object) -> str:
-    """One cell: exact ints with thousands separators, floats to 6 significant digits."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if value == 0:
-            return "0"  # also -0.0
-        if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
-            return f"{value:.4g}"
-        return f"{value:.6g}"
-    return str(value)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """One cell: the shared, torch-free formatter (exporters use the same one)."""
+    return format_cell(value)
 
 
 def _table(table: Table) -> Group:
     """Title and note as their own lines (so they wrap to the screen, not to a narrow table)."""
     out = RichTable(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for i, name in enumerate(table.columns):
-        cells = [row[i] for row in table.rows if row[i] is not None and row[i] != ""]
-        numeric = bool(cells) and all(_is_number(c) for c in cells)
+    for name, numeric in zip(table.columns, table.numeric_columns(), strict=True):
         out.add_column(name, justify="right" if numeric else "left", overflow="fold")
     for row in table.rows:
         out.add_row(*(Text(fmt(c)) for c in row))  # Text: bank and demo text is never markup

@@ -16,8 +16,10 @@ from .counting import (
     LayerCost,
     analytic_macs,
     build_meta,
+    costed,
     count_params,
     counter_macs,
+    forward_macs,
     layer_macs,
 )
 from .efficientnet import EfficientNet, efficientnet_b0, mbconv
@@ -43,7 +45,7 @@ from .mobilenet import (
     mobilenet_v3_large,
     mobilenet_v3_small,
 )
-from .registry import MODELS, ModelSpec, register
+from .registry import MODELS, ModelCounts, ModelSpec, model_counts, register
 from .resnet import (
     BasicBlock,
     Bottleneck,
@@ -74,6 +76,7 @@ __all__ = [
     "MobileNetV1",
     "MobileNetV2",
     "MobileNetV3",
+    "ModelCounts",
     "ModelSpec",
     "PlainBlock",
     "PreActBasicBlock",
@@ -91,15 +94,18 @@ __all__ = [
     "conv1x1",
     "conv3x3",
     "conv_bn_act",
+    "costed",
     "count_params",
     "counter_macs",
     "densenet121",
     "depthwise_separable",
     "efficientnet_b0",
+    "forward_macs",
     "h_sigmoid",
     "h_swish",
     "layer_macs",
     "mbconv",
+    "model_counts",
     "mobilenet_v1",
     "mobilenet_v2",
     "mobilenet_v3_large",

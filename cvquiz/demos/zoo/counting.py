@@ -1,7 +1,8 @@
 """Parameter and MAC counting, by hand-written formula and by torch's own FLOP counter.
 
-Convention: MACs (multiply-accumulates) of convolutions and linear layers only, the one in
-torchvision's tables. BN, activations, pooling and residual adds are not counted.
+Convention (cvquiz.demos.result.MACS_CONVENTION): MACs (multiply-accumulates) of convolutions and
+linear layers only, the one in torchvision's tables. BN, activations, pooling and residual adds
+are not counted.
 Build on the meta device (`build_meta`) and nothing is allocated, so even VGG-16 counts fast.
 """
 
@@ -140,13 +141,25 @@ def analytic_macs(model: nn.Module, input_shape: Shape = DEFAULT_INPUT) -> int:
     return sum(row.macs for row in layer_macs(model, input_shape))
 
 
+def forward_macs(module: nn.Module, *inputs: torch.Tensor) -> int:
+    """MACs of one forward pass on `inputs` as torch.utils.flop_counter sees it (2 FLOPs per MAC)."""
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(*inputs)
+    return counter.get_total_flops() // 2
+
+
 def counter_macs(model: nn.Module, input_shape: Shape = DEFAULT_INPUT) -> int:
     """Total MACs according to torch.utils.flop_counter (2 FLOPs per MAC, conv and matmul only)."""
     was_training = model.training
     try:
         model.eval()
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            model(_input_like(model, input_shape))
+        return forward_macs(model, _input_like(model, input_shape))
     finally:
         model.train(was_training)
-    return counter.get_total_flops() // 2
+
+
+def costed(model: nn.Module, input_shape: Shape = DEFAULT_INPUT) -> tuple[list[LayerCost], int]:
+    """Per-layer costs by formula and torch's counter total, from one forward pass."""
+    with FlopCounterMode(display=False) as counter:
+        rows = layer_macs(model, input_shape)
+    return rows, counter.get_total_flops() // 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -89,6 +90,24 @@ class EfficientNet(nn.Module):
         x = self.features(x)  # (N, 1280, H/32, W/32)
         x = torch.flatten(self.avgpool(x), 1)  # (N, 1280)
         return self.classifier(x)  # (N, num_classes)
+
+
+def compound_config(phi: int) -> tuple[MBConvStage, ...]:
+    """B0's stages scaled by compound coefficient phi: repeats × 1.2^phi (rounded up), widths × 1.1^phi.
+
+    Widths round to multiples of 8 (_make_divisible), as in torchvision; the stem stays at 32 and
+    the head follows the last stage (4×), so phi = 0 is B0 exactly.
+    """
+    depth, width = ALPHA_DEPTH**phi, BETA_WIDTH**phi
+    return tuple(
+        stage._replace(out=_make_divisible(stage.out * width, 8), repeats=math.ceil(stage.repeats * depth))
+        for stage in B0_CONFIG
+    )
+
+
+def compound_resolution(phi: int) -> int:
+    """224 × 1.15^phi, rounded to a multiple of 32 so every stride-2 stage halves the map exactly."""
+    return 32 * round(224 * GAMMA_RESOLUTION**phi / 32)
 
 
 def efficientnet_b0(*, num_classes: int = 1000) -> EfficientNet:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
+from typing import NamedTuple
 
 from torch import nn
 
 from .cifar import CIFAR_DEPTHS, cifar_resnet, cifar_resnet_params
 from .classic import densenet121, vgg16
+from .counting import analytic_macs, build_meta, count_params, counter_macs
 from .efficientnet import efficientnet_b0
 from .mobilenet import mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_small
 from .resnet import resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d
@@ -76,4 +78,24 @@ for _depth in CIFAR_DEPTHS:
             "He et al. 2015, sec. 4.2 (CIFAR-10, option A); exact count derived by hand",
             input_size=32,
         )
+    )
+
+
+class ModelCounts(NamedTuple):
+    """A registered model's parameters and MACs (by formula and by FlopCounterMode) at its input size."""
+
+    params: int
+    analytic_macs: int
+    counter_macs: int
+
+
+@cache
+def model_counts(name: str) -> ModelCounts:
+    """Count MODELS[name] once per process: the numbers depend on the architecture alone."""
+    spec = MODELS[name]
+    model = build_meta(spec.builder)
+    return ModelCounts(
+        count_params(model),
+        analytic_macs(model, spec.input_shape),
+        counter_macs(model, spec.input_shape),
     )
