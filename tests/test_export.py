@@ -366,7 +366,7 @@ def test_with_demos_puts_escaped_tables_on_the_card_and_in_the_sheet(
         "*Shapes & 'sizes'*",
         "",
         "| layer \\<i\\> | params | ratio |",
-        "| --- | ---: | --- |",
+        "| --- | ---: | ---: |",  # a blank cell does not make a number column text
         '| conv1 \\<3x3\\> & "bn" | 36,864 | 0.5 |',
         "| sum \\| total | 73,728 | — |",
         "",

@@ -7,8 +7,8 @@ import html
 from collections.abc import Sequence
 
 from cvquiz.bank import Bank, Question
-from cvquiz.demos.result import DemoResult
-from cvquiz.exporters.demo_evidence import cell_text, check_line
+from cvquiz.demos.result import DemoResult, format_cell
+from cvquiz.exporters.demo_evidence import check_line
 
 NOTETYPE_NAME = "cvquiz Q&A"
 FIELDS = ("Number", "Question", "Answer", "Code", "Concepts", "Demo", "Source")
@@ -83,9 +83,9 @@ def demo_html(result: DemoResult) -> str:
             *(
                 "<tr>"
                 + "".join(
-                    f'<td class="num">{_text_html(cell_text(c))}</td>'
+                    f'<td class="num">{_text_html(format_cell(c))}</td>'
                     if isinstance(c, int | float) and not isinstance(c, bool)
-                    else f"<td>{_text_html(cell_text(c))}</td>"
+                    else f"<td>{_text_html(format_cell(c))}</td>"
                     for c in row
                 )
                 + "</tr>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from cvquiz.bank import Question
-from cvquiz.demos.result import Cell, Check, DemoResult
+from cvquiz.demos.result import Check, DemoResult, format_cell
 
 RunDemo = Callable[[str], DemoResult]
 
@@ -38,22 +38,9 @@ def collect_demos(
     return {q.key: by_demo[q.demo] for q in questions if q.demo is not None}
 
 
-def cell_text(value: Cell) -> str:
-    """Exact ints with thousands separators, floats to 6 significant digits, None as a dash."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
 def check_line(check: Check) -> str:
     """'claim: expected 4,231,976, measured 4,231,976 (exact; source)'."""
     return (
-        f"{check.claim}: expected {cell_text(check.expected)}, measured {cell_text(check.measured)} "
+        f"{check.claim}: expected {format_cell(check.expected)}, measured {format_cell(check.measured)} "
         f"({check.tolerance}; {check.source})"
     )

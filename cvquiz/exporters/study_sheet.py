@@ -6,9 +6,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 from cvquiz.bank import DIFFICULTIES, DIFFICULTY_ICONS, Bank, Question
-from cvquiz.demos.result import DemoResult, Table
+from cvquiz.demos.result import DemoResult, Table, format_cell
 from cvquiz.exporters.anki_note import topic_label
-from cvquiz.exporters.demo_evidence import cell_text, check_line
+from cvquiz.exporters.demo_evidence import check_line
 
 # Characters that start Markdown syntax anywhere in a line; a backslash makes each one literal.
 _INLINE = re.compile(r"([\\`*_\[\]<>|~])")
@@ -41,17 +41,13 @@ def _fence(code: str) -> str:
 
 
 def _table(table: Table) -> list[str]:
-    numeric = [
-        all(isinstance(row[i], int | float) and not isinstance(row[i], bool) for row in table.rows)
-        and bool(table.rows)
-        for i in range(len(table.columns))
-    ]
+    numeric = table.numeric_columns()
     lines = [
         f"*{md_inline(table.title)}*",
         "",
         "| " + " | ".join(md_inline(c) for c in table.columns) + " |",
         "|" + "|".join(" ---: " if n else " --- " for n in numeric) + "|",
-        *("| " + " | ".join(md_inline(cell_text(c)) for c in row) + " |" for row in table.rows),
+        *("| " + " | ".join(md_inline(format_cell(c)) for c in row) + " |" for row in table.rows),
     ]
     if table.note:
         lines += ["", md_text(table.note)]
