@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer.core import TyperGroup
 
 from cvquiz import __version__
@@ -23,7 +24,8 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except CvquizError as exc:
-            err_console().print(f"[bold red]cvquiz: error:[/] {exc.message}", highlight=False, markup=True, soft_wrap=True)
+            # The message is plain text (it may quote a user's [brackets]), never Rich markup.
+            err_console().print(Text.assemble(("cvquiz: error: ", "bold red"), exc.message), soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
 
 

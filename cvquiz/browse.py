@@ -7,9 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cvquiz.bank import DIFFICULTIES, Bank, Library, Question, builtin_bank_path, load_bank
-from cvquiz.errors import CvquizError
-from cvquiz.select import AmbiguousQuestion, apply_filters, make_filters, resolve_question
+from cvquiz.bank import Bank, Library, Question, builtin_bank_path, load_bank
+from cvquiz.select import apply_filters, make_filters, resolve_question
 
 
 def find_questions(
@@ -63,5 +62,3 @@ def check_banks(paths: Sequence[Path]) -> list[BankSummary]:
     """Load and check each bank (the built-in one when none is given); the first problem raises."""
     return [summarise(load_bank(p)) for p in (paths or [builtin_bank_path()])]
 
-
-__all__ = ["AmbiguousQuestion", "BankSummary", "CvquizError", "DIFFICULTIES", "Found", "check_banks", "find_questions", "lookup"]

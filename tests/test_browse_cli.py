@@ -94,3 +94,9 @@ def test_show_by_bank_and_number_and_refuses_odd_numbers(cli) -> None:
         bad = cli("show", "--", odd)
         assert bad.exit_code == 2
         assert bad.stderr.strip() == f"cvquiz: error: QUESTION: '{odd}' is not a question number (numbers are whole, like 24)"
+
+
+def test_error_messages_keep_square_brackets(cli) -> None:
+    result = cli("show", "[bold]x[/bold] [/]")
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("cvquiz: error: no question matches '[bold]x[/bold] [/]'")

@@ -72,7 +72,7 @@ def render_ambiguous(console: Console, query: str, matches: Sequence[Question]) 
 
 def render_check(console: Console, summaries: Sequence[BankSummary]) -> None:
     for s in summaries:
-        table = Table(title=f"{s.bank.title} ({s.bank.id})", box=box.SIMPLE_HEAD, title_justify="left")
+        table = Table(title=Text(f"{s.bank.title} ({s.bank.id})"), box=box.SIMPLE_HEAD, title_justify="left")
         table.add_column("topic")
         for d in DIFFICULTIES:
             table.add_column(f"{DIFFICULTY_ICONS[d]} {d}", justify="right")

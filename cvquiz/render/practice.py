@@ -383,7 +383,7 @@ def render_stats(console: Console, stats: Stats) -> None:
         console.print(Text("Weakest cards", style="bold"))
         for c in stats.weakest:
             console.print(Text.assemble(f"  {c.recall:4.0%} ", (f"Q{c.question.number:<3}", "bold"),
-                                        escape(c.question.question)), overflow="ellipsis", no_wrap=True)  # fmt: skip
+                                        c.question.question), overflow="ellipsis", no_wrap=True)  # fmt: skip
     if stats.leeches:
         console.print()
         console.print(
@@ -394,7 +394,7 @@ def render_stats(console: Console, stats: Stats) -> None:
         )
         for c in stats.leeches:
             console.print(Text.assemble(f"  {c.lapses:>2} lapses ", (f"Q{c.question.number:<3}", "bold"),
-                                        escape(c.question.question)), overflow="ellipsis", no_wrap=True)  # fmt: skip
+                                        c.question.question), overflow="ellipsis", no_wrap=True)  # fmt: skip
 
 
 def render_history(console: Console, entries: Sequence[HistoryEntry], *, now: datetime) -> None:
