@@ -11,22 +11,44 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer vendors click from 0.26
 from typer.core import TyperGroup
 
 from cvquiz import __version__
 from cvquiz.errors import CvquizError
 
 
+def _fail(message: str, exit_code: int = 2) -> typer.Exit:
+    """Print one error line on stderr; the message is plain text (it may quote [brackets]), never markup."""
+    err_console().print(Text.assemble(("cvquiz: error: ", "bold red"), message), soft_wrap=True)
+    return typer.Exit(exit_code)
+
+
+def _usage_line(exc: UsageError) -> str:
+    where = exc.ctx.command_path if exc.ctx is not None else "cvquiz"
+    return f"{exc.format_message().rstrip('.')} (see {where} -h)"
+
+
 class _Group(TyperGroup):
-    """Turns a CvquizError from any command into one line on stderr and exit status 2."""
+    """Turns a CvquizError or a usage error from any command into one line on stderr and exit status 2."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            raise _fail(_usage_line(exc), exc.exit_code) from None
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CvquizError as exc:
-            # The message is plain text (it may quote a user's [brackets]), never Rich markup.
-            err_console().print(Text.assemble(("cvquiz: error: ", "bold red"), exc.message), soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
+            raise _fail(exc.message, exc.exit_code) from None
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            raise _fail(_usage_line(exc), exc.exit_code) from None
 
 
 app = typer.Typer(

@@ -100,3 +100,16 @@ def test_error_messages_keep_square_brackets(cli) -> None:
     result = cli("show", "[bold]x[/bold] [/]")
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("cvquiz: error: no question matches '[bold]x[/bold] [/]'")
+
+
+def test_usage_errors_are_one_line_with_exit_2(cli) -> None:
+    cases = {
+        ("--bogus",): "cvquiz: error: No such option: --bogus (see cvquiz -h)",
+        ("list", "--limit", "3"): "cvquiz: error: No such option: --limit (see cvquiz list -h)",
+        ("export",): "cvquiz: error: Missing option '--output' / '-o' (see cvquiz export -h)",
+        ("shwo",): "cvquiz: error: No such command 'shwo'. Did you mean 'show'? (see cvquiz -h)",
+    }
+    for args, line in cases.items():
+        result = cli(*args)
+        assert result.exit_code == 2, args
+        assert result.stderr.strip() == line
