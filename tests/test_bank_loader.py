@@ -125,7 +125,10 @@ BAD_CASES = {
         GOOD.replace("    topic: vit\n    tags", "    topic: vit\n    topic: cnn\n    tags", 1),
         "bank.yaml:7: duplicate key 'topic'",
     ),
-    "syntax error": (GOOD.replace('question: "What is a ViT?"', 'question: "What is a ViT?'), "bank.yaml:"),
+    "syntax error": (
+        GOOD.replace('question: "What is a ViT?"', 'question: "What is a ViT?'),
+        "bank.yaml:10: YAML syntax error: did not find expected key",
+    ),
     "python tag": (
         GOOD.replace('"What is a ViT?"', '!!python/object/apply:os.system ["touch pwned"]'),
         "bank.yaml:9: tag '!!python/object/apply:os.system' is not allowed",

@@ -43,7 +43,7 @@ def banks(draw) -> dict:
     return {"id": draw(slug), "title": draw(text), "questions": questions}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True, database=None)
 @given(banks())
 def test_any_valid_bank_round_trips_through_yaml_and_json(data: dict) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,7 +56,7 @@ def test_any_valid_bank_round_trips_through_yaml_and_json(data: dict) -> None:
         assert load_bank(as_json).to_dict() == data
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(st.binary(max_size=300) | st.text(max_size=300).map(lambda s: s.encode("utf-8")))
 def test_arbitrary_bytes_give_a_clear_error_or_a_bank(raw: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import sqlite3
 import stat
 import subprocess
@@ -389,7 +390,8 @@ def test_with_demos_runs_the_real_registry_demo(tricky: Path) -> None:
     assert expected >= 2  # the fixture's question and built-in ones (residual-block, ...)
     assert result.demos == expected
     assert sheet.count("**Demo: ") == sum(1 for q in selected if q.demo)  # shown on every card it serves
-    assert "Checks: " in sheet and " passed" in sheet
+    results = re.findall(r"Checks: (\d+)/(\d+) passed", sheet)
+    assert len(results) == sheet.count("**Demo: ") and all(done == total for done, total in results)
 
 
 def test_without_demos_no_torch_is_imported_in_any_format(tricky: Path, tmp_path: Path) -> None:

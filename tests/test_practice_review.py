@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from practice_helpers import BANK_ID, NOW, NOW_TEXT, PYTHON, ROOT, cli_env, library
+from practice_helpers import NOW, NOW_TEXT, PYTHON, ROOT, cli_env, library
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -512,4 +512,3 @@ def test_two_connections_interleaved_record_every_review(home: Path) -> None:
     assert a.card_state(KEYS[0]).reps == 3
     a.close()
     b.close()
-    assert BANK_ID in KEYS[0]

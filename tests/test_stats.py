@@ -102,10 +102,10 @@ def test_recall_on_an_interview_day_is_fsrs_retrievability(progress) -> None:
 
 def test_bad_and_past_dates() -> None:
     with pytest.raises(CvquizError, match=r"^--at: '12/10' is not a date like 2026-12-10"):
-        parse_at("12/10", now=NOW)
+        parse_at("12/10", now=NOW, tz=UTC)
     with pytest.raises(CvquizError, match=r"^--at: 2026-11-24 is in the past"):
-        parse_at("2026-11-24", now=NOW)
-    assert parse_at("2026-11-25T18:30", now=NOW) == datetime(2026, 11, 25, 18, 30, tzinfo=UTC)
+        parse_at("2026-11-24", now=NOW, tz=UTC)
+    assert parse_at("2026-11-25T18:30", now=NOW, tz=UTC) == datetime(2026, 11, 25, 18, 30, tzinfo=UTC)
 
 
 def test_leeches_and_weakest(store) -> None:

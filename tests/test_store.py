@@ -23,11 +23,11 @@ def store(tmp_path: Path):
         yield s
 
 
-def test_home_is_env_override_else_platform_dir(tmp_path: Path) -> None:
+def test_home_is_env_override_else_platform_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert home_dir({"CVQUIZ_HOME": str(tmp_path)}) == tmp_path
-    import platformdirs
-
-    assert home_dir({}) == Path(platformdirs.user_data_dir("cvquiz", appauthor=False))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    assert home_dir({}) == tmp_path / ".local" / "share" / "cvquiz"  # platformdirs on Linux
 
 
 def test_migrations_run_once_in_order_and_wal_is_on(tmp_path: Path) -> None:

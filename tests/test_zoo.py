@@ -290,14 +290,16 @@ def test_cifar_resnet20_by_hand() -> None:
     stage2 = (16 * 32 * 9 + 2 * 32) + (32 * 32 * 9 + 2 * 32) + 2 * 2 * (32 * 32 * 9 + 2 * 32)
     stage3 = (32 * 64 * 9 + 2 * 64) + (64 * 64 * 9 + 2 * 64) + 2 * 2 * (64 * 64 * 9 + 2 * 64)
     fc = 64 * 10 + 10
-    assert stem + stage1 + stage2 + stage3 + fc == 269_722
+    by_hand = stem + stage1 + stage2 + stage3 + fc
+    assert count_params(build_meta(cifar_resnet, depth=20)) == cifar_resnet_params(20) == by_hand == 269_722
 
 
 def test_cifar_resnet20_with_projection_shortcuts_is_the_oft_quoted_272474() -> None:
     # 272,474 needs option B: two 1x1 conv + BN projections (16->32, 32->64) add 2,752.
     model = build_meta(cifar_resnet, depth=20, shortcut="B")
     assert count_params(model) == cifar_resnet_params(20, shortcut="B") == 272_474
-    assert 272_474 - 269_722 == (16 * 32 + 2 * 32) + (32 * 64 + 2 * 64)
+    option_a = count_params(build_meta(cifar_resnet, depth=20))
+    assert count_params(model) - option_a == (16 * 32 + 2 * 32) + (32 * 64 + 2 * 64)
 
 
 def test_cifar_forward_shapes() -> None:
