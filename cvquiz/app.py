@@ -24,8 +24,11 @@ def _fail(message: str, exit_code: int = 2) -> typer.Exit:
     return typer.Exit(exit_code)
 
 
-def _usage_line(exc: UsageError) -> str:
-    where = exc.ctx.command_path if exc.ctx is not None else "cvquiz"
+def _usage_line(exc: UsageError, ctx: typer.Context) -> str:
+    if exc.ctx is not None:
+        where = exc.ctx.command_path
+    else:  # a parser error carries no context: name the command being invoked, if any
+        where = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
     return f"{exc.format_message().rstrip('.')} (see {where} -h)"
 
 
@@ -38,7 +41,7 @@ class _Group(TyperGroup):
         except NoArgsIsHelpError:
             raise
         except UsageError as exc:
-            raise _fail(_usage_line(exc), exc.exit_code) from None
+            raise _fail(_usage_line(exc, ctx), exc.exit_code) from None
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -48,7 +51,7 @@ class _Group(TyperGroup):
         except NoArgsIsHelpError:
             raise
         except UsageError as exc:
-            raise _fail(_usage_line(exc), exc.exit_code) from None
+            raise _fail(_usage_line(exc, ctx), exc.exit_code) from None
 
 
 app = typer.Typer(

@@ -137,6 +137,14 @@ class Library:
 # --------------------------------------------------------------------------- loading
 
 
+def expand_path(text: str | os.PathLike[str], *, option: str) -> Path:
+    """A user's path with ~ expanded; an unknown ~user is one clear error, not a RuntimeError."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        raise CvquizError(f"{option} {text}: cannot expand '~' (no such user or home directory)") from None
+
+
 def display_path(path: Path) -> str:
     """The path as a user would type it: relative to the working directory when inside it."""
     try:
@@ -218,6 +226,8 @@ class _Checker:
         self.shown = shown
         self.lines: dict[tuple[Any, ...], int] = {}
         self.key_lines: dict[tuple[Any, ...], int] = {}
+        # Keys are looked up as loaded (2, True), not as written ("2", "yes").
+        self._keys = yaml.constructor.SafeConstructor()
         self._index(root, ())
 
     def _index(self, node: yaml.Node, path: tuple[Any, ...]) -> None:
@@ -225,7 +235,7 @@ class _Checker:
         if isinstance(node, yaml.MappingNode):
             seen: set[Any] = set()
             for key_node, value_node in node.value:
-                key = key_node.value
+                key = self._keys.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else key_node.value
                 if key in seen:
                     raise CvquizError(
                         f"{self.shown}:{key_node.start_mark.line + 1}: duplicate key '{key}'"
@@ -247,7 +257,7 @@ class _Checker:
 
 
 def _type_name(value: Any) -> str:
-    return {dict: "a map", list: "a list", str: "text", int: "a number", bool: "true/false", type(None): "nothing"}.get(
+    return {dict: "a map", list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false", type(None): "nothing"}.get(
         type(value), type(value).__name__
     )
 
@@ -362,7 +372,8 @@ def _question(check: _Checker, bank_id: str, index: int, raw: Any) -> Question:
 
 
 def _concepts(check: _Checker, raw: Mapping[str, Any], at: tuple[Any, ...], label: str) -> tuple[Concept, ...]:
-    value = raw.get("concepts") or []
+    value = raw.get("concepts")
+    value = [] if value is None else value
     path = at + ("concepts",)
     if not isinstance(value, list):
         raise check.fail(path, f"{label}: concepts must be a list (got {_type_name(value)})")
@@ -426,7 +437,7 @@ def _builtin_demo_ids() -> frozenset[str]:
 
 def bank_paths_from_env(env: Mapping[str, str]) -> list[Path]:
     """Extra banks named by CVQUIZ_BANK (paths separated by ':')."""
-    return [Path(p).expanduser() for p in env.get(BANK_ENV, "").split(os.pathsep) if p.strip()]
+    return [expand_path(p, option=BANK_ENV) for p in env.get(BANK_ENV, "").split(os.pathsep) if p.strip()]
 
 
 def load_library(extra: Sequence[str | os.PathLike[str]] = (), *, env: Mapping[str, str] | None = None) -> Library:
@@ -440,7 +451,7 @@ def load_library(extra: Sequence[str | os.PathLike[str]] = (), *, env: Mapping[s
     banks: list[Bank] = [builtin]
     seen_paths = {builtin.path.resolve()}
     replaced = False
-    for path in [*bank_paths_from_env(env), *(Path(p).expanduser() for p in extra)]:
+    for path in [*bank_paths_from_env(env), *(expand_path(p, option="--bank") for p in extra)]:
         resolved = path.resolve()
         if resolved in seen_paths:
             continue

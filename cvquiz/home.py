@@ -15,7 +15,9 @@ def home_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     override = env.get(HOME_ENV, "").strip()
     if override:
-        return Path(override).expanduser()
+        from cvquiz.bank import expand_path
+
+        return expand_path(override, option=HOME_ENV)
     import platformdirs
 
     return Path(platformdirs.user_data_dir("cvquiz", appauthor=False))

@@ -79,9 +79,9 @@ def resolve_question(questions: Sequence[Question], query: str) -> Question:
     bank_number = re.fullmatch(r"([a-z0-9-]+)/(\d+)", query.lower())
     if bank_number:  # cnn-architectures/24
         matches = [q for q in questions if q.bank_id == bank_number[1] and q.number == int(bank_number[2])]
-    elif query.isdigit():
+    elif query.isascii() and query.isdigit():
         matches = [q for q in questions if q.number == int(query)]
-    elif re.fullmatch(r"[-+]?[\d.,]+", query):
+    elif re.fullmatch(r"[-+]?[\d.,]+", query) or (query.isdigit() and not query.isascii()):
         raise CvquizError(f"QUESTION: '{query}' is not a question number (numbers are whole, like 24)")
     else:
         low = query.lower()
@@ -95,7 +95,7 @@ def resolve_question(questions: Sequence[Question], query: str) -> Question:
     hints = closest(query, [q.id for q in questions] + [q.question for q in questions])
     ids = [next(q.id for q in questions if h in (q.id, q.question)) for h in hints]
     extra = f"; closest: {', '.join(dict.fromkeys(ids))}" if ids else ""
-    if query.isdigit():
+    if query.isascii() and query.isdigit():
         numbers = sorted({q.number for q in questions})
         raise CvquizError(f"no question number {query} (numbers run {numbers[0]}-{numbers[-1]})")
     raise CvquizError(f"no question matches '{query}'{extra}")

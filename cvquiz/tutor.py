@@ -131,7 +131,7 @@ def _rate(
     """The rating prompt for the revealed card; False when the user quits."""
     suggested = graded.suggested if graded is not None else None
     intervals = session.intervals()
-    view.render_rating_bar(console, intervals, suggested=suggested)
+    view.render_rating_bar(console, intervals, suggested=suggested, has_demo=item.question.demo is not None)
     while True:
         answer = keys.rating()
         if answer.kind == "quit":
@@ -148,7 +148,7 @@ def _rate(
             return True
         if answer.kind == "demo":
             run_demo_for(console, item.question)
-            view.render_rating_bar(console, intervals, suggested=suggested)
+            view.render_rating_bar(console, intervals, suggested=suggested, has_demo=item.question.demo is not None)
             continue
         rating = answer.rating if answer.kind == "rate" else None
         if answer.kind == "accept":

@@ -120,6 +120,11 @@ BAD_CASES = {
         "bank.yaml:4: question 'first-question': answer is missing",
     ),
     "unknown bank key": ("version: 2\n" + GOOD, "bank.yaml:1: unknown bank key 'version'"),
+    "boolean key": (GOOD + "yes: 1\n", "bank.yaml:21: unknown bank key 'True'"),
+    "number key": (
+        GOOD.replace("    topic: vit\n    tags", "    topic: vit\n    2: x\n    tags", 1),
+        "bank.yaml:7: question 'first-question': unknown key '2'",
+    ),
     "bad slug": (GOOD.replace("id: my-bank", "id: My Bank"), "bank.yaml:1: bank id must be lowercase kebab-case"),
     "duplicate key": (
         GOOD.replace("    topic: vit\n    tags", "    topic: vit\n    topic: cnn\n    tags", 1),

@@ -115,3 +115,9 @@ def test_usage_errors_are_one_line_with_exit_2(cli) -> None:
         result = cli(*args)
         assert result.exit_code == 2, args
         assert result.stderr.strip() == line
+
+
+def test_superscript_digits_are_not_a_number(cli) -> None:
+    result = cli("show", "²")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "cvquiz: error: QUESTION: '²' is not a question number (numbers are whole, like 24)"

@@ -538,11 +538,38 @@ def test_without_source_date_epoch_the_bank_mtime_dates_the_notes(
 
 
 def test_a_bad_source_date_epoch_is_a_user_error(cli, tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
-    result = export(cli, tricky, "-o", str(tmp_path / "x.apkg"))
+    for bad in ("yesterday", "²", "99999999999", "0"):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", bad)
+        result = export(cli, tricky, "-o", str(tmp_path / "x.apkg"))
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"cvquiz: error: SOURCE_DATE_EPOCH={bad}: expected whole seconds from 1980 to 2107 (like 1700000000)\n"
+        )
+        assert not (tmp_path / "x.apkg").exists()
+
+
+def test_unknown_home_in_a_path_is_one_line(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = cli("export", "-o", "~no-such-user-here/x.md")
     assert result.exit_code == 2
-    assert result.stderr == "cvquiz: error: SOURCE_DATE_EPOCH=yesterday: expected whole seconds since 1970 (like 1700000000)\n"
-    assert not (tmp_path / "x.apkg").exists()
+    assert result.stderr.strip() == (
+        "cvquiz: error: --output ~no-such-user-here/x.md: cannot expand '~' (no such user or home directory)"
+    )
+    result = cli("--bank", "~no-such-user-here/b.yaml", "list")
+    assert result.stderr.strip().startswith("cvquiz: error: --bank ~no-such-user-here/b.yaml: cannot expand")
+    monkeypatch.setenv("CVQUIZ_BANK", "~no-such-user-here/b.yaml")
+    assert cli("list").stderr.strip().startswith("cvquiz: error: CVQUIZ_BANK ~no-such-user-here/b.yaml:")
+
+
+def test_with_demos_the_package_is_stamped_now_so_anki_takes_the_new_evidence(
+    tricky: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cvquiz.exporters import export_timestamp
+
+    bank = load_bank(tricky)
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.5)
+    assert export_timestamp([bank], {}) == 1_600_000_000  # the bank file's time
+    assert export_timestamp([bank], {}, with_demos=True) == 1_800_000_000
+    assert export_timestamp([bank], {"SOURCE_DATE_EPOCH": "1700000000"}, with_demos=True) == 1_700_000_000
 
 
 def test_stable_ids_are_in_ankis_range_and_fixed() -> None:

@@ -66,8 +66,10 @@ def practice(
         bool, typer.Option("--save", help="Remember --retention and --new as your defaults.")
     ] = False,
 ) -> None:
-    """Practise with spaced repetition: due cards first, then new ones. Keys: Enter reveal, 1-4 rate,
-    u undo, s skip, d demo, q quit."""
+    """Practise with spaced repetition: due cards first, then new ones.
+
+    Keys: Enter reveal, 1-4 rate, u undo, s skip, d demo, q quit.
+    """
     from cvquiz.browse import find_questions
     from cvquiz.clock import utc_now
     from cvquiz.keys import KeyInput, LineInput

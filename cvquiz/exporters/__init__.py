@@ -7,12 +7,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cvquiz.bank import Bank, Library, Question, display_path
+from cvquiz.bank import Bank, Library, Question, display_path, expand_path
 from cvquiz.demos.result import DemoResult
 from cvquiz.errors import CvquizError
 from cvquiz.exporters.atomic import check_target, write_atomic
 from cvquiz.exporters.demo_evidence import RunDemo, collect_demos
-from cvquiz.select import apply_filters, make_filters
 
 FORMATS = ("apkg", "tsv", "csv", "md", "json")
 EXTENSIONS = {
@@ -26,6 +25,8 @@ EXTENSIONS = {
 DEMO_FORMATS = ("apkg", "tsv", "md")  # the formats with a place for a demo's tables
 STDOUT = "-"
 EPOCH_ENV = "SOURCE_DATE_EPOCH"
+# A zip entry's date runs from 1980 to 2107.
+MIN_STAMP, MAX_STAMP = 315_532_800, 4_354_819_199
 
 
 @dataclass(frozen=True)
@@ -66,20 +67,25 @@ def resolve_format(output: str, fmt: str | None) -> str:
     return EXTENSIONS[suffix]
 
 
-def export_timestamp(banks: Sequence[Bank], env: Mapping[str, str]) -> int:
-    """SOURCE_DATE_EPOCH when set, else the newest bank file's modification time.
+def export_timestamp(banks: Sequence[Bank], env: Mapping[str, str], *, with_demos: bool = False) -> int:
+    """SOURCE_DATE_EPOCH when set, else the newest bank file's modification time (now, with demos).
 
     Anki keeps whichever copy of a note was modified last. A bank's mtime moves only when the bank
     is edited, so exporting twice gives the same bytes, a re-export after an edit updates the notes,
-    and an edit made in Anki since the last change to the bank is kept.
+    and an edit made in Anki since the last change to the bank is kept. Demo evidence can change
+    without the bank changing (and holds live timings), so an export with demos is stamped now.
     """
     raw = env.get(EPOCH_ENV, "").strip()
     if raw:
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()) or not MIN_STAMP <= int(raw) <= MAX_STAMP:
             raise CvquizError(
-                f"{EPOCH_ENV}={raw}: expected whole seconds since 1970 (like 1700000000)"
+                f"{EPOCH_ENV}={raw}: expected whole seconds from 1980 to 2107 (like 1700000000)"
             )
         return int(raw)
+    if with_demos:
+        import time
+
+        return int(time.time())
     stamps = []
     for bank in banks:
         try:
@@ -99,13 +105,14 @@ def select_questions(
     tags: Iterable[str] = (),
 ) -> list[Question]:
     """The filtered questions; an empty selection is an error, since it would export nothing."""
+    from cvquiz.browse import find_questions
+
     topics, difficulties, tags = list(topics), list(difficulties), list(tags)
-    filters = make_filters(library.questions, topics=topics, difficulties=difficulties, tags=tags)
-    chosen = apply_filters(library.questions, filters)
+    chosen = find_questions(library, topics=topics, difficulties=difficulties, tags=tags)
     if not chosen:
         asked = " ".join(
-            [*(f"--topic {t}" for t in filters.topics), *(f"--difficulty {d}" for d in filters.difficulties),
-             *(f"--tag {t}" for t in filters.tags)]
+            [*(f"--topic {t}" for t in topics), *(f"--difficulty {d}" for d in difficulties),
+             *(f"--tag {t}" for t in tags)]
         )  # fmt: skip
         raise CvquizError(f"no questions match {asked}; nothing written")
     return chosen
@@ -190,7 +197,7 @@ def export_questions(
     """Select, render and (unless output is '-') write atomically; every check runs before any write."""
     env = os.environ if env is None else env
     chosen_format = resolve_format(output, fmt)
-    path = None if output == STDOUT else Path(output).expanduser()
+    path = None if output == STDOUT else expand_path(output, option="--output")
     if path is not None:
         check_target(path)
     if with_demos and chosen_format not in DEMO_FORMATS:
@@ -201,7 +208,7 @@ def export_questions(
     if chosen_format == "json":
         _one_bank(library, questions)  # before any demo runs
     banks = tuple(b for b in library.banks if any(q.bank_id == b.id for q in questions))
-    timestamp = export_timestamp(banks, env) if chosen_format == "apkg" else None
+    timestamp = export_timestamp(banks, env, with_demos=with_demos) if chosen_format == "apkg" else None
     demos = collect_demos(questions, run_demo=run_demo, on_start=on_demo) if with_demos else {}
     data = render(chosen_format, questions, library, timestamp=timestamp or 0, demos=demos)
     if path is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-from collections.abc import Sequence
 
 from cvquiz.bank import Bank, Question
 from cvquiz.demos.result import DemoResult, format_cell
@@ -194,13 +193,3 @@ def model():  # -> genanki.Model
         css=CSS,
         sort_field_index=0,
     )
-
-
-def deck_names(banks: Sequence[Bank], questions: Sequence[Question]) -> list[str]:
-    """The decks these questions go to (parents first), for reports."""
-    by_id = {b.id: b for b in banks}
-    names: dict[str, None] = {}
-    for q in questions:
-        names.setdefault(deck_name(by_id[q.bank_id]))
-        names.setdefault(deck_name(by_id[q.bank_id], q.topic))
-    return list(names)

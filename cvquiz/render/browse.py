@@ -22,25 +22,33 @@ def difficulty_text(difficulty: str) -> Text:
     return Text(f"{DIFFICULTY_ICONS[difficulty]} {difficulty}", style=DIFFICULTY_STYLES[difficulty])
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def render_list(console: Console, questions: Sequence[Question]) -> None:
+    """A table per bank (a title names the bank when there are several), then a one-line summary."""
     if not questions:
         console.print("No questions match these filters.")
         return
-    several_banks = len({q.bank_id for q in questions}) > 1
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
-    table.add_column("#", justify="right", style="bold")
-    table.add_column("id", style="cyan", no_wrap=True, overflow="fold")
-    table.add_column("topic")
-    table.add_column("level", no_wrap=True)
-    table.add_column("question", ratio=1)
-    table.add_column("▶", justify="center")
-    for q in questions:
-        ident = q.key if several_banks else q.id
-        table.add_row(str(q.number), ident, q.topic, difficulty_text(q.difficulty), escape(q.question), "▶" if q.demo else "")
-    console.print(table)
+    banks = list(dict.fromkeys(q.bank_id for q in questions))
+    for bank_id in banks:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
+        if len(banks) > 1:
+            table.title = Text(f"bank {bank_id}", style="bold")
+            table.title_justify = "left"
+        table.add_column("#", justify="right", style="bold")
+        table.add_column("id", style="cyan", no_wrap=True, overflow="fold")
+        table.add_column("topic")
+        table.add_column("level", no_wrap=True)
+        table.add_column("question", ratio=1)
+        table.add_column("▶", justify="center")
+        for q in (q for q in questions if q.bank_id == bank_id):
+            table.add_row(str(q.number), q.id, q.topic, difficulty_text(q.difficulty), Text(q.question), "▶" if q.demo else "")
+        console.print(table)
     demos = sum(1 for q in questions if q.demo)
     console.print(
-        f"{len(questions)} questions · ▶ {demos} with a live demo: cvquiz demo N · read one: cvquiz show N",
+        f"{plural(len(questions), 'question')} · ▶ {demos} with a live demo: cvquiz demo N · read one: cvquiz show N",
         style="dim",
     )
 
@@ -72,7 +80,8 @@ def render_ambiguous(console: Console, query: str, matches: Sequence[Question]) 
 
 def render_check(console: Console, summaries: Sequence[BankSummary]) -> None:
     for s in summaries:
-        table = Table(title=Text(f"{s.bank.title} ({s.bank.id})"), box=box.SIMPLE_HEAD, title_justify="left")
+        table = Table(title=Text(s.bank.title), caption=Text(f"bank id {s.bank.id}"), box=box.SIMPLE_HEAD,
+                      title_justify="left", caption_justify="left")  # fmt: skip
         table.add_column("topic")
         for d in DIFFICULTIES:
             table.add_column(f"{DIFFICULTY_ICONS[d]} {d}", justify="right")
@@ -81,4 +90,4 @@ def render_check(console: Console, summaries: Sequence[BankSummary]) -> None:
             table.add_row(topic, *(str(s.total(topic=topic, difficulty=d)) for d in DIFFICULTIES), str(s.total(topic=topic)))
         table.add_row("all", *(str(s.total(difficulty=d)) for d in DIFFICULTIES), str(s.total()), style="bold")
         console.print(table)
-        console.print(f"[green]✓[/] {escape(display_path(s.bank.path))}: {s.total()} questions, valid", highlight=False)
+        console.print(f"[green]✓[/] {escape(display_path(s.bank.path))}: {plural(s.total(), 'question')}, valid", highlight=False)

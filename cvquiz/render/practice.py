@@ -166,7 +166,11 @@ def render_answer(console: Console, question: Question, *, grade: Grade | None =
 
 
 def render_rating_bar(
-    console: Console, intervals: Mapping[Rating, timedelta], *, suggested: Rating | None = None
+    console: Console,
+    intervals: Mapping[Rating, timedelta],
+    *,
+    suggested: Rating | None = None,
+    has_demo: bool = False,
 ) -> None:
     text = Text(" ")
     for i, r in enumerate(Rating):
@@ -177,17 +181,9 @@ def render_rating_bar(
         text.append(r.label, style=f"bold {style} reverse" if r == suggested else style)
         text.append(f" {format_interval(intervals[r])}")
     console.print(text)
-    if suggested is not None:
-        console.print(
-            _hint(
-                ("Enter", f"= {suggested.label} (suggested)"),
-                ("1-4", "choose"),
-                ("u", "undo"),
-                ("q", "quit"),
-            )
-        )
-    else:
-        console.print(_hint(("1-4", "rate"), ("u", "undo"), ("s", "skip"), ("q", "quit")))
+    first = (("Enter", f"= {suggested.label} (suggested)"), ("1-4", "choose")) if suggested else (("1-4", "rate"),)
+    demo = (("d", "demo"),) if has_demo else ()
+    console.print(_hint(*first, ("u", "undo"), ("s", "skip"), *demo, ("q", "quit")))
 
 
 def render_rated(console: Console, rated: Rated) -> Text:
