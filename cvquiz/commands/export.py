@@ -59,11 +59,12 @@ def export(
         typer.echo(result.data, nl=False)
         return
     from cvquiz.bank import display_path
+    from cvquiz.words import plural
 
-    demos = f", {result.demos} demo{'s' * (result.demos != 1)} run" if with_demos else ""
+    demos = f", {plural(result.demos, 'demo')} run" if with_demos else ""
     banks = ", ".join(b.id for b in result.banks)
     typer.echo(
-        f"Wrote {len(result.questions)} question{'s' * (len(result.questions) != 1)} ({banks}{demos}) "
+        f"Wrote {plural(len(result.questions), 'question')} ({banks}{demos}) "
         f"to {display_path(result.path)} ({result.format}, {_size(len(result.data))})."
     )
 

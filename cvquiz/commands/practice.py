@@ -189,6 +189,6 @@ def reset(
                 console().print("Nothing was changed.")
                 return
         removed = store.reset()
-    from cvquiz.render.practice import plural
+    from cvquiz.words import plural
 
     console().print(f"Progress cleared: {plural(removed, 'review')} removed.")

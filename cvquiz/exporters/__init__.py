@@ -12,6 +12,7 @@ from cvquiz.demos.result import DemoResult
 from cvquiz.errors import CvquizError
 from cvquiz.exporters.atomic import check_target, write_atomic
 from cvquiz.exporters.demo_evidence import RunDemo, collect_demos
+from cvquiz.words import plural
 
 FORMATS = ("apkg", "tsv", "csv", "md", "json")
 EXTENSIONS = {
@@ -118,17 +119,13 @@ def select_questions(
     return chosen
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
-
-
 def _one_bank(library: Library, questions: Sequence[Question]) -> Bank:
     """The single bank a JSON export can hold, or an error naming the banks and a filter per bank."""
     ids = list(dict.fromkeys(q.bank_id for q in questions))
     if len(ids) == 1:
         return library.bank(ids[0])
     counts = ", ".join(
-        f"{b} ({_count(sum(q.bank_id == b for q in questions), 'question')})" for b in ids
+        f"{b} ({plural(sum(q.bank_id == b for q in questions), 'question')})" for b in ids
     )
     hints = []
     for b in ids:

@@ -9,6 +9,7 @@ from cvquiz.bank import DIFFICULTIES, DIFFICULTY_ICONS, Bank, Question
 from cvquiz.demos.result import DemoResult, Table, format_cell
 from cvquiz.exporters.anki_note import topic_label
 from cvquiz.exporters.demo_evidence import check_line
+from cvquiz.words import plural
 
 # Characters that start Markdown syntax anywhere in a line; a backslash makes each one literal.
 _INLINE = re.compile(r"([\\`*_\[\]<>|~])")
@@ -105,7 +106,7 @@ def build_markdown(
         lines += [f"# {md_inline(bank.title)}", ""]
         if bank.source:
             lines += [f"*{md_inline(bank.source)}*", ""]
-        lines += [f"{len(chosen)} question{'s' * (len(chosen) != 1)}: {counts}", ""]
+        lines += [f"{plural(len(chosen), 'question')}: {counts}", ""]
         for topic in dict.fromkeys(q.topic for q in chosen):
             lines += [f"## {md_inline(topic_label(topic))}", ""]
             for q in chosen:

@@ -14,16 +14,13 @@ from rich.text import Text
 
 from cvquiz.bank import DIFFICULTIES, DIFFICULTY_ICONS, Question, display_path
 from cvquiz.browse import BankSummary, Found
+from cvquiz.words import plural
 
 DIFFICULTY_STYLES = {"easy": "green", "medium": "yellow", "hard": "red"}
 
 
 def difficulty_text(difficulty: str) -> Text:
     return Text(f"{DIFFICULTY_ICONS[difficulty]} {difficulty}", style=DIFFICULTY_STYLES[difficulty])
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def render_list(console: Console, questions: Sequence[Question]) -> None:

@@ -20,6 +20,7 @@ from cvquiz.render.browse import difficulty_text
 from cvquiz.scheduler import LEECH_LAPSES, Rating, format_interval
 from cvquiz.session import Idle, Item, Rated, Summary
 from cvquiz.stats import CALENDAR_WEEKS, HistoryEntry, Mastery, Stats
+from cvquiz.words import plural
 
 RATING_STYLES = {
     Rating.AGAIN: "red",
@@ -28,10 +29,6 @@ RATING_STYLES = {
     Rating.EASY: "cyan",
 }
 KIND_LABELS = {"due": "due", "new": "new", "cram": "cram", "again": "again"}
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _hint(*pairs: tuple[str, str]) -> Text:
