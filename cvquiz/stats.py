@@ -219,13 +219,12 @@ def compute_stats(
 
 
 def due_cards(
-    library: Library, store: Store, *, now: datetime, tz: tzinfo | None = None
+    questions: Sequence[Question], store: Store, *, now: datetime, tz: tzinfo | None = None
 ) -> list[tuple[Question, float]]:
-    """Cards due now (review cards: due today), lowest predicted recall first: `cvquiz list --due`."""
+    """Which of these cards are due now (review cards: due today), lowest predicted recall first."""
     queue = build_queue(
-        library.questions, store.card_states(), now=now, scheduler=Scheduler(fuzz=False),
-        new_limit=0, tz=tz,
-    )  # fmt: skip
+        questions, store.card_states(), now=now, scheduler=Scheduler(fuzz=False), new_limit=0, tz=tz
+    )
     return [(it.question, it.recall) for it in queue]
 
 

@@ -123,7 +123,7 @@ def test_leeches_and_weakest(store) -> None:
 
 
 def test_due_cards_lowest_recall_first(progress) -> None:
-    due = due_cards(LIB, progress, now=NOW, tz=UTC)
+    due = due_cards(LIB.questions, progress, now=NOW, tz=UTC)
     assert [q.key for q, _ in due] == [KEYS[1], KEYS[3]]
     states = progress.card_states()
     assert [r for _, r in due] == [SCHED.retrievability(states[KEYS[1]], NOW), 1.0]

@@ -37,9 +37,8 @@ def list_questions(
         from cvquiz.stats import due_cards
         from cvquiz.store import open_store
 
-        wanted = {q.key for q in questions}  # the filters still apply
         with open_store(home_dir(), read_only=True) as store:
-            found = [(q, r) for q, r in due_cards(get_library(ctx), store, now=utc_now()) if q.key in wanted]
+            found = due_cards(questions, store, now=utc_now())
         if as_json:
             print_json([{"key": q.key, "number": q.number, "question": q.question, "recall": r} for q, r in found])
             return
