@@ -138,8 +138,8 @@ def test_format_comes_from_the_option_or_the_extension(output: str, fmt: str | N
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-o", "cards.txt"], "--output cards.txt: extension '.txt' names no format; use one of .apkg, .tsv, .csv, .md, .markdown, .json or give --format"),
-        (["-o", "cards"], "--output cards: no extension names no format; use one of .apkg, .tsv, .csv, .md, .markdown, .json or give --format"),
+        (["-o", "cards.txt"], "--output cards.txt: the extension '.txt' names no format; use one of .apkg, .tsv, .csv, .md, .markdown, .json or give --format"),
+        (["-o", "cards"], "--output cards: the file name has no extension; use one of .apkg, .tsv, .csv, .md, .markdown, .json or give --format"),
         (["-o", "x.md", "-f", "pdf"], "--format pdf: unknown format (valid: apkg, tsv, csv, md, json)"),
         (["-o", "-"], "--output -: give --format (tsv, csv, md, json) for standard output"),
         (["-o", "-", "-f", "apkg"], "--output -: an .apkg is a binary zip file; write it to a file (--output cards.apkg)"),

@@ -319,3 +319,10 @@ def test_practice_stats_and_history_never_import_torch(home: Path) -> None:
                           env=cli_env(home), timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_history_of_a_question_without_reviews_names_it(home: Path) -> None:
+    run(home, ["practice", "--limit", "1"], "\n3\n")
+    result = run(home, ["history", "24"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "No reviews of question 24 yet. Start with: cvquiz practice"

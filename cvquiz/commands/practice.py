@@ -166,7 +166,7 @@ def history(
         return
     from cvquiz.render.practice import render_history
 
-    render_history(console(), entries, now=utc_now())
+    render_history(console(), entries, now=utc_now(), question=question)
 
 
 @app.command()

@@ -61,10 +61,8 @@ def resolve_format(output: str, fmt: str | None) -> str:
     suffix = Path(output).suffix.lower()
     if suffix not in EXTENSIONS:
         known = ", ".join(EXTENSIONS)
-        what = f"extension '{suffix}'" if suffix else "no extension"
-        raise CvquizError(
-            f"--output {output}: {what} names no format; use one of {known} or give --format"
-        )
+        what = f"the extension '{suffix}' names no format" if suffix else "the file name has no extension"
+        raise CvquizError(f"--output {output}: {what}; use one of {known} or give --format")
     return EXTENSIONS[suffix]
 
 

@@ -390,9 +390,12 @@ def render_stats(console: Console, stats: Stats) -> None:
                                         c.question.question), overflow="ellipsis", no_wrap=True)  # fmt: skip
 
 
-def render_history(console: Console, entries: Sequence[HistoryEntry], *, now: datetime) -> None:
+def render_history(
+    console: Console, entries: Sequence[HistoryEntry], *, now: datetime, question: str | None = None
+) -> None:
     if not entries:
-        console.print("No reviews yet. Start with: cvquiz practice")
+        of = f" of question {question}" if question else ""
+        console.print(f"No reviews{of} yet. Start with: cvquiz practice")
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1))
     table.add_column("when (UTC)", no_wrap=True)
