@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Never touch the real user directory or the user's banks; render as an 80-column terminal would."""
+    """Never touch the real user directory or the user's banks; an 80-column terminal, in UTC."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("CVQUIZ_HOME", str(home))
     monkeypatch.delenv("CVQUIZ_BANK", raising=False)
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("LINES", "40")
+    # Study days roll over at 04:00 local time: every test runs in UTC unless it sets TZ itself.
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
     return home
 
 

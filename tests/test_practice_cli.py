@@ -21,18 +21,6 @@ from cvquiz.store import open_store
 BAR = "1 again 1m · 2 hard 6m · 3 good 10m · 4 easy 8d"
 
 
-@pytest.fixture(autouse=True)
-def utc_zone(monkeypatch):
-    """Study days roll over at 04:00 local time: these in-process runs use UTC."""
-    import time
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "home"

@@ -34,16 +34,6 @@ SCHED = Scheduler(fuzz=False)
 LA = ZoneInfo("America/Los_Angeles")
 
 
-@pytest.fixture(autouse=True)
-def utc_zone(monkeypatch):
-    """Study days roll over at 04:00 local time: in-process runs use UTC unless a test says not."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
@@ -116,22 +106,22 @@ def _read_only_connect(monkeypatch) -> None:
 
 def test_a_read_only_database_is_reported_before_the_first_card(home: Path, monkeypatch) -> None:
     assert run(home, ["practice", "--limit", "1"], "\n3\n").exit_code == 0
-    _read_only_connect(monkeypatch)
-    message = (
-        f"cvquiz: error: {home / 'progress.db'}: the progress database is read-only; "
-        "cvquiz cannot record progress there"
-    )
-    for args in (["practice"], ["practice", "--retention", "0.8", "--save"], ["reset", "--yes"]):
-        result = run(home, args, "\n3\n")
-        assert one_error(result) == message, args
-    # Reading needs no write access.
-    stats = run(home, ["stats", "--json"])
-    assert stats.exit_code == 0, stats.output
-    assert json.loads(stats.output)["reviews"] == 1
-    history = run(home, ["history", "--json"])
-    assert history.exit_code == 0, history.output
-    assert [r["number"] for r in json.loads(history.output)] == [1]
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        _read_only_connect(patch)
+        message = (
+            f"cvquiz: error: {home / 'progress.db'}: the progress database is read-only; "
+            "cvquiz cannot record progress there"
+        )
+        for args in (["practice"], ["practice", "--retention", "0.8", "--save"], ["reset", "--yes"]):
+            result = run(home, args, "\n3\n")
+            assert one_error(result) == message, args
+        # Reading needs no write access.
+        stats = run(home, ["stats", "--json"])
+        assert stats.exit_code == 0, stats.output
+        assert json.loads(stats.output)["reviews"] == 1
+        history = run(home, ["history", "--json"])
+        assert history.exit_code == 0, history.output
+        assert [r["number"] for r in json.loads(history.output)] == [1]
     assert log(home) == [("what-is-resnet", 3)]
 
 
@@ -470,10 +460,10 @@ def test_a_failed_rating_writes_neither_row(store, monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(store_module.Store, "_put_card", staticmethod(broken))
-    with pytest.raises(CvquizError, match=r"progress database error: disk I/O error$"):
-        store.record_review(KEYS[0], Rating.GOOD, now=NOW, scheduler=SCHED, session_id="s")
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(store_module.Store, "_put_card", staticmethod(broken))
+        with pytest.raises(CvquizError, match=r"progress database error: disk I/O error$"):
+            store.record_review(KEYS[0], Rating.GOOD, now=NOW, scheduler=SCHED, session_id="s")
     assert store.reviews() == [] and store.card_states() == {}
     raw = sqlite3.connect(store.path)
     assert raw.execute("SELECT COUNT(*) FROM reviews").fetchone() == (0,)
