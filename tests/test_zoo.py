@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+import pickle
 from fractions import Fraction
 
 import pytest
@@ -38,12 +40,14 @@ from cvquiz.demos.zoo import (
     mobilenet_v3_small,
     register,
     resnet18,
+    resnet34,
     resnet50,
     resnet101,
     resnet152,
     resnext50_32x4d,
     shufflenet_v2_x1_0,
 )
+from cvquiz.demos.zoo.layers import init_weights
 
 IMAGENET_NAMES = [name for name, spec in MODELS.items() if spec.input_size == 224]
 
@@ -261,6 +265,73 @@ def test_bottleneck_block_shapes() -> None:
         assert block(x).shape == (1, 512, 4, 4)
 
 
+RESNET_DEPTHS = {
+    resnet18: (2, 2, 2, 2),
+    resnet34: (3, 4, 6, 3),
+    resnet50: (3, 4, 6, 3),
+    resnet101: (3, 4, 23, 3),
+    resnet152: (3, 8, 36, 3),
+    resnext50_32x4d: (3, 4, 6, 3),
+}
+
+
+@pytest.mark.parametrize("builder", list(RESNET_DEPTHS), ids=lambda b: b.__name__)
+def test_resnet_factory_builders_keep_their_names_and_keyword_options(builder) -> None:
+    params = inspect.signature(builder).parameters
+    assert list(params) == ["variant", "zero_init_residual", "num_classes"]
+    assert {p.kind for p in params.values()} == {inspect.Parameter.KEYWORD_ONLY}
+    assert [p.default for p in params.values()] == ["v1.5", False, 1000]
+    # Named like the module attribute, so the registry, pickle and tracebacks find it.
+    assert builder.__name__ == builder.__qualname__
+    assert MODELS[builder.__name__].builder is builder
+    assert pickle.loads(pickle.dumps(builder)) is builder
+    model = build_meta(builder, variant="v1", num_classes=10)
+    stages = (model.layer1, model.layer2, model.layer3, model.layer4)
+    assert tuple(len(stage) for stage in stages) == RESNET_DEPTHS[builder]
+    assert model.fc.out_features == 10 and model.variant == "v1"
+
+
+def test_resnet_factory_passes_resnext_grouping_to_the_blocks() -> None:
+    first = build_meta(resnext50_32x4d).layer1[0]
+    assert (first.conv2.groups, first.conv2.in_channels) == (32, 32 * 4)
+    plain = build_meta(resnet50).layer1[0]
+    assert (plain.conv2.groups, plain.conv2.in_channels) == (1, 64)
+
+
+def _seeded_stack() -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8), nn.Linear(8, 4))
+
+
+@pytest.mark.parametrize(
+    ("options", "reference"),
+    [
+        # ResNet's and the CIFAR ResNet's former loop: convs only; the FC keeps nn.Linear's init.
+        (
+            {"linear_std": None},
+            lambda m: nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu"),
+        ),
+        # DenseNet's former loop: torch's default Kaiming (fan_in, leaky_relu with slope 0).
+        ({"conv_mode": "fan_in", "linear_std": None}, lambda m: nn.init.kaiming_normal_(m.weight)),
+    ],
+    ids=["resnet", "densenet"],
+)
+def test_init_weights_options_reproduce_the_loops_they_replace(options, reference) -> None:
+    model = _seeded_stack()
+    init_weights(model, **options)
+    expected = _seeded_stack()
+    for m in expected.modules():
+        if isinstance(m, nn.Conv2d):
+            reference(m)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(model.state_dict().values(), expected.state_dict().values(), strict=True)
+    )
+    # The default does touch the linear layer: N(0, 0.01^2) with a zero bias.
+    init_weights(model)
+    assert torch.count_nonzero(model[2].bias) == 0 and float(model[2].weight.detach().std()) < 0.05
+
+
 # --- CIFAR ResNets -----------------------------------------------------------------------------
 
 # 6n+2 layers; option A shortcuts carry no parameters. Per He et al. sec. 4.2 (rounded there).
@@ -291,7 +362,12 @@ def test_cifar_resnet20_by_hand() -> None:
     stage3 = (32 * 64 * 9 + 2 * 64) + (64 * 64 * 9 + 2 * 64) + 2 * 2 * (64 * 64 * 9 + 2 * 64)
     fc = 64 * 10 + 10
     by_hand = stem + stage1 + stage2 + stage3 + fc
-    assert count_params(build_meta(cifar_resnet, depth=20)) == cifar_resnet_params(20) == by_hand == 269_722
+    assert (
+        count_params(build_meta(cifar_resnet, depth=20))
+        == cifar_resnet_params(20)
+        == by_hand
+        == 269_722
+    )
 
 
 def test_cifar_resnet20_with_projection_shortcuts_is_the_oft_quoted_272474() -> None:

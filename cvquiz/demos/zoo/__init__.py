@@ -51,6 +51,7 @@ from .resnet import (
     Bottleneck,
     PreActBasicBlock,
     ResNet,
+    projection,
     resnet18,
     resnet34,
     resnet50,
@@ -61,6 +62,7 @@ from .resnet import (
 from .shufflenet import ShuffleNetV2, ShuffleUnit, channel_shuffle, shufflenet_v2_x1_0
 
 __all__ = [
+    "projection",
     "CIFAR_DEPTHS",
     "MODELS",
     "VGG",

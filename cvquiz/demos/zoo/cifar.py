@@ -8,8 +8,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .layers import conv1x1, conv3x3
-from .resnet import BasicBlock
+from .layers import conv3x3, init_weights
+from .resnet import BasicBlock, projection
 
 CIFAR_DEPTHS = (20, 32, 44, 56, 110)
 
@@ -64,27 +64,19 @@ class CifarResNet(nn.Module):
         self.layer3 = self._make_layer(64, stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(64, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        init_weights(self, linear_std=None)
 
     def _make_layer(self, planes: int, *, stride: int) -> nn.Sequential:
+        block = PlainBlock if self.plain else BasicBlock
         blocks: list[nn.Module] = []
-        for i in range(self.n):
-            s = stride if i == 0 else 1
+        for s in [stride] + [1] * (self.n - 1):
             downsample: nn.Module | None = None
-            if self.plain:
-                block: type[BasicBlock] = PlainBlock
-            else:
-                block = BasicBlock
-                if s != 1 or self.in_ch != planes:
-                    downsample = (
-                        ZeroPadShortcut(self.in_ch, planes, stride=s)
-                        if self.shortcut == "A"
-                        else nn.Sequential(
-                            conv1x1(self.in_ch, planes, stride=s), nn.BatchNorm2d(planes)
-                        )
-                    )
+            if not self.plain and (s != 1 or self.in_ch != planes):
+                downsample = (
+                    ZeroPadShortcut(self.in_ch, planes, stride=s)
+                    if self.shortcut == "A"
+                    else projection(self.in_ch, planes, stride=s)
+                )
             blocks.append(block(self.in_ch, planes, stride=s, downsample=downsample))
             self.in_ch = planes
         return nn.Sequential(*blocks)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .layers import conv1x1, conv3x3
+from .layers import conv1x1, conv3x3, init_weights
 
 # VGG configuration D (Simonyan & Zisserman 2014, Table 1): channels, "M" for a 2x2 max pool.
 VGG16_CONFIG: tuple[int | str, ...] = (
@@ -29,9 +29,10 @@ class VGG(nn.Module):
         in_ch = 3
         for item in config:
             if item == "M":
-                layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+                layers.append(nn.MaxPool2d(kernel_size=2, stride=2))  # (N, C, H/2, W/2)
             else:
                 assert isinstance(item, int)
+                # (N, item, H, W)
                 layers += [conv3x3(in_ch, item, bias=True), nn.ReLU(inplace=True)]
                 in_ch = item
         self.features = nn.Sequential(*layers)
@@ -114,21 +115,20 @@ class DenseNet(nn.Module):
             nn.Conv2d(3, init_features, kernel_size=7, stride=2, padding=3, bias=False),
             nn.BatchNorm2d(init_features),
             nn.ReLU(inplace=True),
-            nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+            nn.MaxPool2d(kernel_size=3, stride=2, padding=1),  # (N, 64, H/4, W/4)
         ]
         ch = init_features
         for i, num_layers in enumerate(block_config):
+            # (N, C + num_layers*k, H', W')
             layers.append(DenseBlock(ch, num_layers, growth_rate=growth_rate, bn_size=bn_size))
             ch += num_layers * growth_rate
             if i != len(block_config) - 1:
-                layers.append(Transition(ch, ch // 2))
+                layers.append(Transition(ch, ch // 2))  # (N, C/2, H'/2, W'/2)
                 ch //= 2
         layers.append(nn.BatchNorm2d(ch))
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(ch, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight)
+        init_weights(self, conv_mode="fan_in", linear_std=None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.features(x))  # (N, 1024, H/32, W/32)

@@ -48,7 +48,11 @@ def _skip_weight_init() -> Iterator[None]:
     Initialising meta tensors has no effect, yet normal_() on meta goes through torch._refs and
     imports torch._dynamo (about 1 s, once per process): skipping it keeps a first count cheap.
     """
-    names = [n for n in dir(nn.init) if n.endswith("_") and not n.startswith("_") and callable(getattr(nn.init, n))]
+    names = [
+        n
+        for n in dir(nn.init)
+        if n.endswith("_") and not n.startswith("_") and callable(getattr(nn.init, n))
+    ]
     saved = {n: getattr(nn.init, n) for n in names}
     try:
         for n in names:

@@ -66,6 +66,7 @@ class EfficientNet(nn.Module):
     ) -> None:
         super().__init__()
         in_ch = 32
+        # (N, 32, H/2, W/2)
         layers: list[nn.Module] = [conv_bn_act(3, in_ch, stride=2, activation=nn.SiLU)]
         for stage in config:
             for i in range(stage.repeats):
@@ -100,7 +101,9 @@ def compound_config(phi: int) -> tuple[MBConvStage, ...]:
     """
     depth, width = ALPHA_DEPTH**phi, BETA_WIDTH**phi
     return tuple(
-        stage._replace(out=_make_divisible(stage.out * width, 8), repeats=math.ceil(stage.repeats * depth))
+        stage._replace(
+            out=_make_divisible(stage.out * width, 8), repeats=math.ceil(stage.repeats * depth)
+        )
         for stage in B0_CONFIG
     )
 

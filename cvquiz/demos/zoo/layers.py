@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -121,16 +123,27 @@ def depthwise_separable(
     )
 
 
-def init_weights(model: nn.Module) -> None:
-    """The usual CNN init: Kaiming (fan_out) convs, unit BN, small-normal linear layers."""
+def init_weights(
+    model: nn.Module,
+    *,
+    conv_mode: Literal["fan_in", "fan_out"] = "fan_out",
+    linear_std: float | None = 0.01,
+) -> None:
+    """The usual CNN init: Kaiming-normal convs (He et al. 2015, "Delving Deep into Rectifiers"),
+    zero conv biases, unit BN, and N(0, linear_std^2) linear layers with zero bias.
+
+    linear_std=None leaves nn.Linear's own default init, as torchvision's ResNet and DenseNet do.
+    Modules are visited in `model.modules()` order, so a seed gives the same weights every time.
+    """
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            # std = sqrt(2 / fan): the ReLU gain sqrt(2) over the fan-in or fan-out.
+            nn.init.kaiming_normal_(m.weight, mode=conv_mode, nonlinearity="relu")
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0.0, 0.01)
+        elif isinstance(m, nn.Linear) and linear_std is not None:
+            nn.init.normal_(m.weight, 0.0, linear_std)
             nn.init.zeros_(m.bias)

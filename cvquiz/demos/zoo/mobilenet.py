@@ -182,6 +182,7 @@ class MobileNetV2(nn.Module):
         super().__init__()
         in_ch = _make_divisible(32 * width_mult, 8)
         self.last_channel = _make_divisible(1280 * max(1.0, width_mult), 8)
+        # (N, 32a, H/2, W/2)
         layers: list[nn.Module] = [conv_bn_act(3, in_ch, stride=2, activation=nn.ReLU6)]
         for t, c, n, s in V2_CONFIG:
             out_ch = _make_divisible(c * width_mult, 8)

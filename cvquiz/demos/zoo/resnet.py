@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import torch
 from torch import nn
 
-from .layers import conv1x1, conv3x3
+from .layers import conv1x1, conv3x3, init_weights
 
 Variant = Literal["v1", "v1.5"]
 
@@ -91,7 +92,7 @@ class Bottleneck(nn.Module):
         return self.relu(out + identity)
 
     def zero_init_residual(self) -> None:
-        """Zero the last BN gamma so the block starts as identity-plus-ReLU (Goyal et al. 2017)."""
+        """As BasicBlock.zero_init_residual: the last BN here is bn3."""
         nn.init.zeros_(self.bn3.weight)
 
 
@@ -122,6 +123,11 @@ class PreActBasicBlock(nn.Module):
 
 
 Block = type[BasicBlock] | type[Bottleneck]
+
+
+def projection(in_ch: int, out_ch: int, *, stride: int) -> nn.Sequential:
+    """Option B shortcut (He et al. 2015, sec. 3.3): 1x1 conv-BN, used only where shapes change."""
+    return nn.Sequential(conv1x1(in_ch, out_ch, stride=stride), nn.BatchNorm2d(out_ch))
 
 
 class ResNet(nn.Module):
@@ -155,12 +161,7 @@ class ResNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(512 * block.expansion, num_classes)
 
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_weights(self, linear_std=None)  # the FC keeps nn.Linear's default, as in torchvision
         if zero_init_residual:
             for m in self.modules():
                 if isinstance(m, BasicBlock | Bottleneck):
@@ -170,10 +171,7 @@ class ResNet(nn.Module):
         out_ch = planes * self.block.expansion
         downsample = None
         if stride != 1 or self.in_ch != out_ch:
-            # Projection shortcut (option B): only where the shape changes.
-            downsample = nn.Sequential(
-                conv1x1(self.in_ch, out_ch, stride=stride), nn.BatchNorm2d(out_ch)
-            )
+            downsample = projection(self.in_ch, out_ch, stride=stride)
         kw = {"groups": self.groups, "base_width": self.base_width, "variant": self.variant}
         layers = [self.block(self.in_ch, planes, stride=stride, downsample=downsample, **kw)]
         self.in_ch = out_ch
@@ -190,81 +188,49 @@ class ResNet(nn.Module):
         return self.fc(x)  # (N, num_classes)
 
 
-def resnet18(
-    *, variant: Variant = "v1.5", zero_init_residual: bool = False, num_classes: int = 1000
-) -> ResNet:
-    """ResNet-18 (He et al. 2015); `variant` only matters for bottleneck ResNets."""
-    return ResNet(
-        BasicBlock,
-        (2, 2, 2, 2),
-        variant=variant,
-        zero_init_residual=zero_init_residual,
-        num_classes=num_classes,
-    )
+def _resnet(
+    name: str,
+    block: Block,
+    layers: tuple[int, int, int, int],
+    doc: str,
+    *,
+    groups: int = 1,
+    width_per_group: int = 64,
+) -> Callable[..., ResNet]:
+    """The one ResNet factory: the builder `name(*, variant, zero_init_residual, num_classes)`.
+
+    Every ImageNet ResNet and ResNeXt differs only in its block, blocks per stage and grouping.
+    """
+
+    def builder(
+        *, variant: Variant = "v1.5", zero_init_residual: bool = False, num_classes: int = 1000
+    ) -> ResNet:
+        return ResNet(
+            block,
+            layers,
+            num_classes=num_classes,
+            zero_init_residual=zero_init_residual,
+            groups=groups,
+            width_per_group=width_per_group,
+            variant=variant,
+        )
+
+    builder.__name__ = builder.__qualname__ = name
+    builder.__doc__ = doc
+    return builder
 
 
-def resnet34(
-    *, variant: Variant = "v1.5", zero_init_residual: bool = False, num_classes: int = 1000
-) -> ResNet:
-    """ResNet-34 (He et al. 2015); `variant` only matters for bottleneck ResNets."""
-    return ResNet(
-        BasicBlock,
-        (3, 4, 6, 3),
-        variant=variant,
-        zero_init_residual=zero_init_residual,
-        num_classes=num_classes,
-    )
-
-
-def resnet50(
-    *, variant: Variant = "v1.5", zero_init_residual: bool = False, num_classes: int = 1000
-) -> ResNet:
-    """ResNet-50 (He et al. 2015)."""
-    return ResNet(
-        Bottleneck,
-        (3, 4, 6, 3),
-        variant=variant,
-        zero_init_residual=zero_init_residual,
-        num_classes=num_classes,
-    )
-
-
-def resnet101(
-    *, variant: Variant = "v1.5", zero_init_residual: bool = False, num_classes: int = 1000
-) -> ResNet:
-    """ResNet-101 (He et al. 2015)."""
-    return ResNet(
-        Bottleneck,
-        (3, 4, 23, 3),
-        variant=variant,
-        zero_init_residual=zero_init_residual,
-        num_classes=num_classes,
-    )
-
-
-def resnet152(
-    *, variant: Variant = "v1.5", zero_init_residual: bool = False, num_classes: int = 1000
-) -> ResNet:
-    """ResNet-152 (He et al. 2015)."""
-    return ResNet(
-        Bottleneck,
-        (3, 8, 36, 3),
-        variant=variant,
-        zero_init_residual=zero_init_residual,
-        num_classes=num_classes,
-    )
-
-
-def resnext50_32x4d(
-    *, variant: Variant = "v1.5", zero_init_residual: bool = False, num_classes: int = 1000
-) -> ResNet:
-    """ResNeXt-50 32x4d (Xie et al. 2017): 32 groups of 4 channels in the first stage's 3x3."""
-    return ResNet(
-        Bottleneck,
-        (3, 4, 6, 3),
-        groups=32,
-        width_per_group=4,
-        variant=variant,
-        zero_init_residual=zero_init_residual,
-        num_classes=num_classes,
-    )
+# Blocks per stage (He et al. 2015, Table 1). `variant` only matters for bottleneck ResNets.
+resnet18 = _resnet("resnet18", BasicBlock, (2, 2, 2, 2), "ResNet-18 (He et al. 2015).")
+resnet34 = _resnet("resnet34", BasicBlock, (3, 4, 6, 3), "ResNet-34 (He et al. 2015).")
+resnet50 = _resnet("resnet50", Bottleneck, (3, 4, 6, 3), "ResNet-50 (He et al. 2015).")
+resnet101 = _resnet("resnet101", Bottleneck, (3, 4, 23, 3), "ResNet-101 (He et al. 2015).")
+resnet152 = _resnet("resnet152", Bottleneck, (3, 8, 36, 3), "ResNet-152 (He et al. 2015).")
+resnext50_32x4d = _resnet(
+    "resnext50_32x4d",
+    Bottleneck,
+    (3, 4, 6, 3),
+    "ResNeXt-50 32x4d (Xie et al. 2017): 32 groups of 4 channels in the first stage's 3x3.",
+    groups=32,
+    width_per_group=4,
+)

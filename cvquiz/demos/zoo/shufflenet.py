@@ -67,7 +67,7 @@ class ShuffleNetV2(nn.Module):
         super().__init__()
         in_ch = stage_channels[0]
         self.conv1 = conv_bn_act(3, in_ch, stride=2)  # (N, 24, H/2, W/2)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)  # (N, 24, H/4, W/4)
         stages: list[nn.Module] = []
         for repeats, out_ch in zip(stage_repeats, stage_channels[1:4], strict=True):
             units = [ShuffleUnit(in_ch, out_ch, stride=2)]
