@@ -7,7 +7,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cvquiz.bank import Library, builtin_bank_path, load_bank
+from cvquiz.bank.library import builtin_bank_path
+from cvquiz.bank.model import Library
+from cvquiz.links import load_bank
+from cvquiz.practice.records import NewReview, Recorded
+from cvquiz.practice.scheduler import Rating, Scheduler
+from cvquiz.practice.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = (
@@ -39,3 +44,19 @@ def cli_env(home: Path, *, now: str = NOW_TEXT, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def record(
+    store: Store,
+    key: str,
+    rating: Rating,
+    *,
+    now: datetime,
+    scheduler: Scheduler,
+    session_id: str,
+    **fields: object,
+) -> Recorded:
+    """A rating as a session records it: the scheduler decides inside the store's write."""
+    review = NewReview(key, rating, at=now, session_id=session_id, retention=scheduler.retention,
+                       **fields)  # type: ignore[arg-type]  # fmt: skip
+    return store.record_review(review, schedule=scheduler.schedule(key, rating, now=now))

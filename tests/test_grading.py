@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from cvquiz.bank import Concept, builtin_bank_path, load_bank
-from cvquiz.grading import grade, normalise
-from cvquiz.scheduler import Rating
+from cvquiz.bank.library import builtin_bank_path
+from cvquiz.bank.model import Concept
+from cvquiz.links import load_bank
+from cvquiz.practice.grading import grade, normalise
+from cvquiz.practice.scheduler import Rating
 
 BANK = {q.id: q for q in load_bank(builtin_bank_path()).questions}
 
@@ -111,8 +113,8 @@ def test_no_concepts_gives_no_suggestion() -> None:
 
 
 def test_a_concept_said_in_another_word_order_or_form_is_found() -> None:
-    from cvquiz.bank import Concept
-    from cvquiz.grading import grade
+    from cvquiz.bank.model import Concept
+    from cvquiz.practice.grading import grade
 
     concepts = (Concept("harder optimization"), Concept("without overfitting"), Concept("3x3 conv"))
     result = grade("without any overfitting, the optimisation gets harder; a 1x1 conv", concepts)

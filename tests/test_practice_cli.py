@@ -9,14 +9,14 @@ import types
 from pathlib import Path
 
 import pytest
-from practice_helpers import BANK_ID, NOW, NOW_TEXT, cli_env
+from practice_helpers import BANK_ID, NOW, NOW_TEXT, cli_env, record
 from typer.testing import CliRunner
 
 import cvquiz.cli  # noqa: F401  (registers every command)
-from cvquiz.app import app
-from cvquiz.bank import Question
-from cvquiz.scheduler import Rating
-from cvquiz.store import open_store
+from cvquiz.bank.model import Question
+from cvquiz.cli.app import app
+from cvquiz.practice.scheduler import Rating
+from cvquiz.practice.store import open_store
 
 BAR = "1 again 1m · 2 hard 6m · 3 good 10m · 4 easy 8d"
 
@@ -134,14 +134,14 @@ def test_retention_is_validated_saved_and_used(home: Path) -> None:
 def test_demo_key_runs_the_cards_demo_or_says_there_is_none(monkeypatch, capsys) -> None:
     from rich.console import Console
 
-    from cvquiz.tutor import run_demo_for
+    from cvquiz.cli.tutor import run_demo_for
 
     calls: list[object] = []
-    registry = types.ModuleType("cvquiz.demos.registry")
-    registry.run_demo = lambda demo_id: calls.append(("run", demo_id)) or {"demo": demo_id}  # type: ignore[attr-defined]
+    runner = types.ModuleType("cvquiz.demos.runner")
+    runner.run_demo = lambda demo_id: calls.append(("run", demo_id)) or {"demo": demo_id}  # type: ignore[attr-defined]
     render = types.ModuleType("cvquiz.render.demo")
     render.render_result = lambda console, result, question: calls.append(("render", result))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "cvquiz.demos.registry", registry)
+    monkeypatch.setitem(sys.modules, "cvquiz.demos.runner", runner)
     monkeypatch.setitem(sys.modules, "cvquiz.render.demo", render)
     console = Console(width=80, force_terminal=False)
     q = Question(
@@ -238,10 +238,15 @@ def test_history_newest_first_one_question_and_removed_questions(home: Path) -> 
         and "1 review, newest first." in one.output
     )
     with open_store(home, now=NOW) as store:
-        from cvquiz.scheduler import Scheduler
+        from cvquiz.practice.scheduler import Scheduler
 
-        store.record_review(
-            "old-bank/gone", Rating.GOOD, now=NOW, scheduler=Scheduler(fuzz=False), session_id="x"
+        record(
+            store,
+            "old-bank/gone",
+            Rating.GOOD,
+            now=NOW,
+            scheduler=Scheduler(fuzz=False),
+            session_id="x",
         )
     gone = run(home, ["history", "old-bank/gone"])
     assert gone.exit_code == 0, gone.output
@@ -295,7 +300,7 @@ def test_practice_stats_and_history_never_import_torch(home: Path) -> None:
 
     code = (
         "import sys\n"
-        "from cvquiz.cli import app\n"
+        "from cvquiz.cli.app import app\n"
         "for args in (['practice', '--limit', '1'], ['stats'], ['history']):\n"
         "    try:\n"
         "        app(args, prog_name='cvquiz')\n"

@@ -13,20 +13,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from practice_helpers import NOW, NOW_TEXT, PYTHON, ROOT, cli_env, library
+from practice_helpers import NOW, NOW_TEXT, PYTHON, ROOT, cli_env, library, record
 from rich.console import Console
 from typer.testing import CliRunner
 
 import cvquiz.cli  # noqa: F401  (registers every command)
-import cvquiz.store as store_module
-from cvquiz.app import app
+import cvquiz.practice.store as store_module
+from cvquiz.cli.app import app
 from cvquiz.clock import day_start, study_day
 from cvquiz.errors import CvquizError
+from cvquiz.practice.scheduler import Phase, Rating, Scheduler
+from cvquiz.practice.session import SessionOptions, Summary, start_session
+from cvquiz.practice.stats import parse_at
+from cvquiz.practice.store import UndoRefused, open_store
 from cvquiz.render.practice import render_summary
-from cvquiz.scheduler import Phase, Rating, Scheduler
-from cvquiz.session import Summary, start_session
-from cvquiz.stats import parse_at
-from cvquiz.store import UndoRefused, open_store
 
 QUESTIONS = library().questions
 KEYS = [q.key for q in QUESTIONS]
@@ -112,7 +112,11 @@ def test_a_read_only_database_is_reported_before_the_first_card(home: Path, monk
             f"cvquiz: error: {home / 'progress.db'}: the progress database is read-only; "
             "cvquiz cannot record progress there"
         )
-        for args in (["practice"], ["practice", "--retention", "0.8", "--save"], ["reset", "--yes"]):
+        for args in (
+            ["practice"],
+            ["practice", "--retention", "0.8", "--save"],
+            ["reset", "--yes"],
+        ):
             result = run(home, args, "\n3\n")
             assert one_error(result) == message, args
         # Reading needs no write access.
@@ -165,9 +169,11 @@ def test_a_read_only_file_for_real(home: Path, folder_too: bool) -> None:
 
 def test_the_summary_counts_only_the_sessions_questions(store) -> None:
     # Q1 is rated, then leaves the bank: a session over the rest must not count it.
-    store.record_review(KEYS[0], Rating.GOOD, now=NOW, scheduler=SCHED, session_id="old")
+    record(store, KEYS[0], Rating.GOOD, now=NOW, scheduler=SCHED, session_id="old")
     later = NOW + timedelta(minutes=5)
-    session = start_session(QUESTIONS[1:], store, clock=lambda: later, fuzz=False, tz=UTC)
+    session = start_session(
+        QUESTIONS[1:], store, clock=lambda: later, options=SessionOptions(fuzz=False), tz=UTC
+    )
     session.rate(Rating.EASY)
     summary = session.summary()
     assert summary.next_due == later + timedelta(days=8)
@@ -259,7 +265,9 @@ def test_undo_with_nothing_to_undo_keeps_the_answer_and_the_rating_prompt(home: 
 
 
 def test_undo_does_not_bring_back_a_card_skipped_until_tomorrow(store) -> None:
-    session = start_session(QUESTIONS[:2], store, clock=lambda: NOW, fuzz=False, tz=UTC)
+    session = start_session(
+        QUESTIONS[:2], store, clock=lambda: NOW, options=SessionOptions(fuzz=False), tz=UTC
+    )
     session.rate(Rating.AGAIN)  # Q1 -> again later
     session.rate(Rating.AGAIN)  # Q2 -> again later
     assert session.skip().key == KEYS[0]
@@ -282,12 +290,12 @@ def test_undoing_a_skipped_cards_rating_says_it_stays_skipped(home: Path) -> Non
 
 def test_undo_is_refused_once_another_session_rated_the_card(home: Path) -> None:
     with open_store(home, now=NOW) as a, open_store(home, now=NOW) as b:
-        first = b.record_review(KEYS[0], Rating.GOOD, now=NOW, scheduler=SCHED, session_id="B")
+        first = record(b, KEYS[0], Rating.GOOD, now=NOW, scheduler=SCHED, session_id="B")
         later = NOW + timedelta(minutes=10)
-        second = a.record_review(KEYS[0], Rating.GOOD, now=later, scheduler=SCHED, session_id="A")
+        second = record(a, KEYS[0], Rating.GOOD, now=later, scheduler=SCHED, session_id="A")
         assert second.after.phase == Phase.REVIEW
         with pytest.raises(UndoRefused) as err:
-            b.undo_review(first.review_id)
+            b.undo_review(first.review_id, replay=SCHED.replay)
         assert str(err.value) == (
             f"{home / 'progress.db'}: card {KEYS[0]} was rated again after review "
             f"{first.review_id} (another session); that review stands"
@@ -297,12 +305,14 @@ def test_undo_is_refused_once_another_session_rated_the_card(home: Path) -> None
 
 
 def test_a_refused_undo_is_a_note_and_the_session_goes_on(store) -> None:
-    from cvquiz.keys import LineInput
-    from cvquiz.tutor import run as tutor_run
+    from cvquiz.cli.keys import LineInput
+    from cvquiz.cli.tutor import run as tutor_run
 
-    session = start_session(QUESTIONS[:2], store, clock=lambda: NOW, fuzz=False, tz=UTC)
+    session = start_session(
+        QUESTIONS[:2], store, clock=lambda: NOW, options=SessionOptions(fuzz=False), tz=UTC
+    )
     session.rate(Rating.GOOD)
-    store.record_review(KEYS[0], Rating.GOOD, now=NOW + timedelta(minutes=10), scheduler=SCHED,
+    record(store, KEYS[0], Rating.GOOD, now=NOW + timedelta(minutes=10), scheduler=SCHED,
                         session_id="other")  # fmt: skip
     console = Console(width=80, record=True, force_terminal=False)
     import io
@@ -320,11 +330,11 @@ def test_a_refused_undo_is_a_note_and_the_session_goes_on(store) -> None:
 
 
 def test_rewriting_states_from_the_log_also_fixes_the_first_review_date(store) -> None:
-    store.record_review(KEYS[0], Rating.GOOD, now=NOW - timedelta(days=3), scheduler=SCHED,
+    record(store, KEYS[0], Rating.GOOD, now=NOW - timedelta(days=3), scheduler=SCHED,
                         session_id="s")  # fmt: skip
     store._db.execute("UPDATE cards SET first_review = ?", ("2026-11-25T12:00:00.000000Z",))
     assert store.first_reviews_since(NOW) == 1  # counted as one of today's new cards
-    store.rebuild_states(write=True)
+    store.rebuild_states(replay=SCHED.replay, write=True)
     assert store.first_reviews_since(NOW) == 0
     assert store.first_reviews_since(NOW - timedelta(days=3)) == 1
 
@@ -439,19 +449,33 @@ def test_study_day_defaults_to_the_local_zone(monkeypatch) -> None:
 def test_new_cards_of_the_evening_count_for_the_local_day(store) -> None:
     # 23:00 in Los Angeles is 07:00 UTC the next day: still the same study day there.
     evening = datetime(2026, 11, 26, 7, tzinfo=UTC)
-    first = start_session(QUESTIONS, store, clock=lambda: evening, new_per_day=2, fuzz=False, tz=LA)
+    first = start_session(
+        QUESTIONS,
+        store,
+        clock=lambda: evening,
+        options=SessionOptions(new_per_day=2, fuzz=False),
+        tz=LA,
+    )
     first.rate(Rating.EASY)
     first.rate(Rating.EASY)
     morning = datetime(2026, 11, 26, 11, 59, tzinfo=UTC)  # 03:59 local: same study day
     assert (
         start_session(
-            QUESTIONS, store, clock=lambda: morning, new_per_day=2, fuzz=False, tz=LA
+            QUESTIONS,
+            store,
+            clock=lambda: morning,
+            options=SessionOptions(new_per_day=2, fuzz=False),
+            tz=LA,
         ).queue
         == []
     )
     after = datetime(2026, 11, 26, 12, 1, tzinfo=UTC)  # 04:01 local: a new day
     queue = start_session(
-        QUESTIONS, store, clock=lambda: after, new_per_day=2, fuzz=False, tz=LA
+        QUESTIONS,
+        store,
+        clock=lambda: after,
+        options=SessionOptions(new_per_day=2, fuzz=False),
+        tz=LA,
     ).queue
     assert [it.key for it in queue] == KEYS[2:4]
 
@@ -463,7 +487,7 @@ def test_a_failed_rating_writes_neither_row(store, monkeypatch) -> None:
     with monkeypatch.context() as patch:
         patch.setattr(store_module.Store, "_put_card", staticmethod(broken))
         with pytest.raises(CvquizError, match=r"progress database error: disk I/O error$"):
-            store.record_review(KEYS[0], Rating.GOOD, now=NOW, scheduler=SCHED, session_id="s")
+            record(store, KEYS[0], Rating.GOOD, now=NOW, scheduler=SCHED, session_id="s")
     assert store.reviews() == [] and store.card_states() == {}
     raw = sqlite3.connect(store.path)
     assert raw.execute("SELECT COUNT(*) FROM reviews").fetchone() == (0,)
@@ -472,7 +496,9 @@ def test_a_failed_rating_writes_neither_row(store, monkeypatch) -> None:
 
 def test_ratings_survive_a_connection_closed_mid_session(home: Path) -> None:
     s = open_store(home, now=NOW)
-    session = start_session(QUESTIONS[:3], s, clock=lambda: NOW, fuzz=False, tz=UTC)
+    session = start_session(
+        QUESTIONS[:3], s, clock=lambda: NOW, options=SessionOptions(fuzz=False), tz=UTC
+    )
     session.rate(Rating.GOOD)
     session.rate(Rating.EASY)
     s._db.close()  # the process goes away with a card still on screen
@@ -480,7 +506,7 @@ def test_ratings_survive_a_connection_closed_mid_session(home: Path) -> None:
         assert [(r.key, r.rating) for r in reversed(again.reviews())] == [
             (KEYS[0], Rating.GOOD), (KEYS[1], Rating.EASY),
         ]  # fmt: skip
-        assert again.card_states() == again.rebuild_states()
+        assert again.card_states() == again.rebuild_states(replay=SCHED.replay)
         assert again.card_state(KEYS[1]).due == NOW + timedelta(days=8)
 
 
@@ -492,13 +518,13 @@ def test_two_connections_interleaved_record_every_review(home: Path) -> None:
              (a, 2, Rating.EASY), (b, 0, Rating.HARD)]  # fmt: skip
     for i, (who, n, rating) in enumerate(steps):
         t = NOW + timedelta(minutes=10 * i)
-        rec = who.record_review(KEYS[n], rating, now=t, scheduler=SCHED, session_id=f"s{id(who)}")
+        rec = record(who, KEYS[n], rating, now=t, scheduler=SCHED, session_id=f"s{id(who)}")
         # Each writer reads the other's last write: the card's state is never stale.
         other = b if who is a else a
         assert other.card_state(KEYS[n]) == rec.after
     assert a.review_count() == b.review_count() == 6
     assert [r.key for r in reversed(b.reviews())] == [KEYS[n] for _, n, _ in steps]
-    assert a.card_states() == b.card_states() == a.rebuild_states()
+    assert a.card_states() == b.card_states() == a.rebuild_states(replay=SCHED.replay)
     assert a.card_state(KEYS[0]).reps == 3
     a.close()
     b.close()

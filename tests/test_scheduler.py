@@ -9,16 +9,16 @@ import fsrs
 import pytest
 
 from cvquiz.errors import CvquizError
-from cvquiz.scheduler import (
+from cvquiz.practice.scheduler import (
     CardState,
     Phase,
     Rating,
     Scheduler,
     card_id_for,
     check_retention,
-    format_interval,
     new_card,
 )
+from cvquiz.render.labels import format_interval
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -6,11 +6,13 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
-from practice_helpers import NOW, library
+from practice_helpers import NOW, library, record
 
-from cvquiz.scheduler import Phase, Rating, Scheduler
-from cvquiz.session import build_queue, plan, start_session
-from cvquiz.store import open_store
+from cvquiz.practice.queue import build_queue
+from cvquiz.practice.scheduler import Phase, Rating, Scheduler
+from cvquiz.practice.session import SessionOptions, start_session
+from cvquiz.practice.settings import plan
+from cvquiz.practice.store import open_store
 
 QUESTIONS = library().questions
 KEYS = [q.key for q in QUESTIONS]
@@ -24,7 +26,7 @@ def store(tmp_path: Path):
 
 
 def _review(store, n: int, rating: Rating, at) -> None:
-    store.record_review(KEYS[n], rating, now=at, scheduler=SCHED, session_id="past")
+    record(store, KEYS[n], rating, now=at, scheduler=SCHED, session_id="past")
 
 
 @pytest.fixture
@@ -106,7 +108,12 @@ def test_cram_takes_every_card_weakest_first(history) -> None:
 
 def test_rate_again_requeues_undo_restores_skip_removes(store) -> None:
     session = start_session(
-        QUESTIONS[:3], store, clock=lambda: NOW, fuzz=False, tz=UTC, session_id="S"
+        QUESTIONS[:3],
+        store,
+        clock=lambda: NOW,
+        options=SessionOptions(fuzz=False),
+        tz=UTC,
+        session_id="S",
     )
     assert [it.key for it in session.queue] == KEYS[:3] and session.position == (1, 3)
     assert session.intervals()[Rating.EASY] == timedelta(days=8)
@@ -141,7 +148,9 @@ def test_rate_again_requeues_undo_restores_skip_removes(store) -> None:
 
 
 def test_a_skipped_card_takes_its_again_repeat_with_it(store) -> None:
-    session = start_session(QUESTIONS[:2], store, clock=lambda: NOW, fuzz=False, tz=UTC)
+    session = start_session(
+        QUESTIONS[:2], store, clock=lambda: NOW, options=SessionOptions(fuzz=False), tz=UTC
+    )
     session.rate(Rating.AGAIN)
     session.rate(Rating.GOOD)
     assert session.current.kind == "again"
@@ -158,7 +167,9 @@ def test_leech_is_reported_when_the_eighth_lapse_happens(store) -> None:
         _review(store, 0, Rating.GOOD, at + timedelta(minutes=10))
     state = store.card_state(KEYS[0])
     assert state.lapses == 7 and state.phase == Phase.REVIEW
-    session = start_session(QUESTIONS[:1], store, clock=lambda: state.due, fuzz=False, tz=UTC)
+    session = start_session(
+        QUESTIONS[:1], store, clock=lambda: state.due, options=SessionOptions(fuzz=False), tz=UTC
+    )
     rated = session.rate(Rating.AGAIN)
     assert rated.became_leech and rated.recorded.after.lapses == 8
     assert session.summary().leeches == (KEYS[0],)
@@ -173,17 +184,33 @@ def test_plan_uses_saved_defaults(store) -> None:
 
 
 def test_new_cards_are_counted_across_sessions(store) -> None:
-    first = start_session(QUESTIONS, store, clock=lambda: NOW, new_per_day=3, fuzz=False, tz=UTC)
+    first = start_session(
+        QUESTIONS,
+        store,
+        clock=lambda: NOW,
+        options=SessionOptions(new_per_day=3, fuzz=False),
+        tz=UTC,
+    )
     assert len(first.queue) == 3
     for _ in range(3):
         first.rate(Rating.GOOD)
     later = NOW + timedelta(hours=2)
-    second = start_session(QUESTIONS, store, clock=lambda: later, new_per_day=3, fuzz=False, tz=UTC)
+    second = start_session(
+        QUESTIONS,
+        store,
+        clock=lambda: later,
+        options=SessionOptions(new_per_day=3, fuzz=False),
+        tz=UTC,
+    )
     assert [it.kind for it in second.queue] == [
         "due"
     ] * 3  # the 10-minute steps, no new card left today
     tomorrow = NOW + timedelta(days=1)
     third = start_session(
-        QUESTIONS, store, clock=lambda: tomorrow, new_per_day=3, fuzz=False, tz=UTC
+        QUESTIONS,
+        store,
+        clock=lambda: tomorrow,
+        options=SessionOptions(new_per_day=3, fuzz=False),
+        tz=UTC,
     )
     assert [it.kind for it in third.queue].count("new") == 3

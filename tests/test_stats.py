@@ -7,14 +7,14 @@ from pathlib import Path
 
 import fsrs
 import pytest
-from practice_helpers import NOW, library
+from practice_helpers import NOW, library, record
 from rich.console import Console
 
 from cvquiz.errors import CvquizError
-from cvquiz.render.practice import render_due, render_stats
-from cvquiz.scheduler import Rating, Scheduler
-from cvquiz.stats import compute_stats, due_cards, parse_at
-from cvquiz.store import open_store
+from cvquiz.practice.scheduler import Rating, Scheduler
+from cvquiz.practice.stats import compute_stats, due_cards, parse_at
+from cvquiz.practice.store import open_store
+from cvquiz.render.stats import render_due, render_stats
 
 LIB = library()
 KEYS = [q.key for q in LIB.questions]
@@ -28,7 +28,7 @@ def store(tmp_path: Path):
 
 
 def rate(store, n: int, rating: int, at: datetime) -> None:
-    store.record_review(KEYS[n], Rating(rating), now=at, scheduler=SCHED, session_id="t")
+    record(store, KEYS[n], Rating(rating), now=at, scheduler=SCHED, session_id="t")
 
 
 @pytest.fixture
@@ -105,7 +105,9 @@ def test_bad_and_past_dates() -> None:
         parse_at("12/10", now=NOW, tz=UTC)
     with pytest.raises(CvquizError, match=r"^--at: 2026-11-24 is in the past"):
         parse_at("2026-11-24", now=NOW, tz=UTC)
-    assert parse_at("2026-11-25T18:30", now=NOW, tz=UTC) == datetime(2026, 11, 25, 18, 30, tzinfo=UTC)
+    assert parse_at("2026-11-25T18:30", now=NOW, tz=UTC) == datetime(
+        2026, 11, 25, 18, 30, tzinfo=UTC
+    )
 
 
 def test_leeches_and_weakest(store) -> None:

@@ -8,14 +8,14 @@ from typing import Annotated
 
 import typer
 
-from cvquiz.app import app, console, get_library, print_json
-from cvquiz.commands.browse import DifficultyOpt, TagOpt, TopicOpt
+from cvquiz.cli.context import console, get_library, print_json
+from cvquiz.cli.options import DifficultyOpt, TagOpt, TopicOpt
 
 
-def _open_store(*, read_only: bool = False):  # -> cvquiz.store.Store
+def _open_store(*, read_only: bool = False):  # -> cvquiz.practice.store.Store
     """The user's progress store; practice and reset check up front that it can be written."""
     from cvquiz.home import home_dir
-    from cvquiz.store import open_store
+    from cvquiz.practice.store import open_store
 
     return open_store(home_dir(), read_only=read_only)
 
@@ -34,7 +34,6 @@ def _fixed_clock() -> bool:
     return bool(os.environ.get(NOW_ENV, "").strip())
 
 
-@app.command()
 def practice(
     ctx: typer.Context,
     topic: TopicOpt = None,
@@ -70,22 +69,23 @@ def practice(
 
     Keys: Enter reveal, 1-4 rate, u undo, s skip, d demo, q quit.
     """
-    from cvquiz.browse import find_questions
+    from cvquiz.bank.find import find_questions
+    from cvquiz.cli.keys import KeyInput, LineInput
+    from cvquiz.cli.tutor import run
     from cvquiz.clock import utc_now
-    from cvquiz.keys import KeyInput, LineInput
+    from cvquiz.practice.session import SessionOptions, start_session
     from cvquiz.render import practice as view
-    from cvquiz.session import start_session
-    from cvquiz.tutor import run
 
     questions = find_questions(
         get_library(ctx), topics=topic or [], difficulties=difficulty or [], tags=tag or []
     )
+    options = SessionOptions(
+        retention=retention, new_per_day=new, save=save, limit=limit, cram=cram,
+        fuzz=not _fixed_clock(),
+    )  # fmt: skip
     con = console()
     with _open_store() as store:
-        session = start_session(
-            questions, store, clock=utc_now, retention=retention, new_per_day=new, save=save,
-            limit=limit, cram=cram, fuzz=not _fixed_clock(),
-        )  # fmt: skip
+        session = start_session(questions, store, clock=utc_now, options=options)
         if save:
             view.render_saved(con, retention=session.scheduler.retention, new_per_day=new)
         if session.idle is not None:
@@ -103,7 +103,6 @@ def practice(
         raise typer.Exit(130)
 
 
-@app.command()
 def stats(
     ctx: typer.Context,
     at: Annotated[
@@ -121,7 +120,7 @@ def stats(
 ) -> None:
     """Your progress: counts, 7-day forecast, true retention, review calendar, mastery, weakest cards."""
     from cvquiz.clock import utc_now
-    from cvquiz.stats import compute_stats, parse_at
+    from cvquiz.practice.stats import compute_stats, parse_at
 
     now = utc_now()
     moment = parse_at(at, now=now) if at is not None else None
@@ -129,14 +128,15 @@ def stats(
     with _open_store(read_only=True) as store:
         result = compute_stats(library, store, now=now, at=moment)
     if as_json:
-        print_json(result.to_dict())
+        from cvquiz.render import shapes
+
+        print_json(shapes.stats(result))
         return
-    from cvquiz.render.practice import render_stats
+    from cvquiz.render.stats import render_stats
 
     render_stats(console(), result)
 
 
-@app.command()
 def history(
     ctx: typer.Context,
     question: Annotated[
@@ -148,28 +148,29 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """The review log, newest first."""
+    from cvquiz.bank.find import AmbiguousQuestion
     from cvquiz.clock import utc_now
-    from cvquiz.select import AmbiguousQuestion
-    from cvquiz.stats import history as review_history
+    from cvquiz.practice.stats import history as review_history
 
     library = get_library(ctx)
     with _open_store(read_only=True) as store:
         try:
             entries = review_history(library, store, query=question, limit=limit)
         except AmbiguousQuestion as exc:
-            from cvquiz.render.browse import render_ambiguous
+            from cvquiz.render.bank import render_ambiguous
 
             render_ambiguous(console(), question or "", exc.matches)
             raise typer.Exit(2) from None
     if as_json:
-        print_json([e.to_dict() for e in entries])
+        from cvquiz.render import shapes
+
+        print_json(shapes.history(entries))
         return
-    from cvquiz.render.practice import render_history
+    from cvquiz.render.stats import render_history
 
     render_history(console(), entries, now=utc_now(), question=question)
 
 
-@app.command()
 def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from cvquiz.bank import Question
+from cvquiz.bank.model import Question
+from cvquiz.cli.keys import Keys
 from cvquiz.errors import CvquizError
-from cvquiz.grading import Grade, grade
-from cvquiz.keys import Keys
+from cvquiz.practice.grading import Grade, grade
+from cvquiz.practice.queue import Item
+from cvquiz.practice.session import Session, Summary
+from cvquiz.practice.store import UndoRefused
 from cvquiz.render import practice as view
-from cvquiz.session import Item, Session, Summary
-from cvquiz.store import UndoRefused
 
 
 def run_demo_for(console: Console, question: Question) -> None:
@@ -19,7 +20,7 @@ def run_demo_for(console: Console, question: Question) -> None:
     if question.demo is None:
         view.render_note(console, "This question has no live demo.")
         return
-    from cvquiz.demos.registry import run_demo
+    from cvquiz.demos.runner import run_demo
     from cvquiz.render.demo import render_result
 
     try:
@@ -131,7 +132,9 @@ def _rate(
     """The rating prompt for the revealed card; False when the user quits."""
     suggested = graded.suggested if graded is not None else None
     intervals = session.intervals()
-    view.render_rating_bar(console, intervals, suggested=suggested, has_demo=item.question.demo is not None)
+    view.render_rating_bar(
+        console, intervals, suggested=suggested, has_demo=item.question.demo is not None
+    )
     while True:
         answer = keys.rating()
         if answer.kind == "quit":
@@ -148,7 +151,9 @@ def _rate(
             return True
         if answer.kind == "demo":
             run_demo_for(console, item.question)
-            view.render_rating_bar(console, intervals, suggested=suggested, has_demo=item.question.demo is not None)
+            view.render_rating_bar(
+                console, intervals, suggested=suggested, has_demo=item.question.demo is not None
+            )
             continue
         rating = answer.rating if answer.kind == "rate" else None
         if answer.kind == "accept":

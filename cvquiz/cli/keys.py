@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, TextIO
 
-from cvquiz.scheduler import Rating
+from cvquiz.practice.scheduler import Rating
 
 ActionKind = Literal["reveal", "rate", "accept", "undo", "skip", "demo", "quit", "invalid"]
 COMMANDS: dict[str, ActionKind] = {"u": "undo", "s": "skip", "d": "demo", "q": "quit"}

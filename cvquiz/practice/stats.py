@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from cvquiz.bank import DIFFICULTIES, Library, Question
+from cvquiz.bank.model import DIFFICULTIES, Library, Question
 from cvquiz.clock import day_start, study_day
 from cvquiz.errors import CvquizError
-from cvquiz.scheduler import CardState, Phase, Rating, Scheduler
-from cvquiz.session import build_queue, is_due
-from cvquiz.store import Review, Store
+from cvquiz.practice.queue import build_queue, is_due
+from cvquiz.practice.records import Review
+from cvquiz.practice.scheduler import CardState, Phase, Rating, Scheduler
+from cvquiz.practice.store import Store
 
 FORECAST_DAYS = 7
 CALENDAR_WEEKS = 12
@@ -247,7 +248,7 @@ def history(
         raise CvquizError(f"--limit: {limit} must be at least 1")
     key = None
     if query is not None:
-        from cvquiz.select import resolve_question
+        from cvquiz.bank.find import resolve_question
 
         # A removed question keeps its history: its bank-id/question-id still finds it.
         logged = query.strip().lower()

@@ -1,161 +1,46 @@
 """The progress store: one SQLite file with an append-only review log and each card's FSRS state.
 
-Each rating is one transaction (log row + card state), so a killed process loses nothing already
-rated and two sessions at once both record every review. A file that cannot be opened as a cvquiz
-database is reported and left untouched, never recreated. Opening for practice checks up front that
-the file can be written; stats and history open it read-only, so a read-only file still reads.
+The store persists what a session decides; it never schedules. Each rating is one transaction
+(the card read, the caller's `schedule` applied to it, log row + new state written), so a killed
+process loses nothing already rated and two sessions at once both record every review. A file that
+cannot be opened as a cvquiz database is reported and left untouched, never recreated. Opening for
+practice checks up front that the file can be written; stats and history open it read-only, so a
+read-only file still reads.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from cvquiz.clock import stamp, unstamp, utc_now
 from cvquiz.errors import CvquizError
 from cvquiz.home import db_path
-from cvquiz.scheduler import CardState, Phase, Rating, Scheduler, new_card
+from cvquiz.practice.migrations import cvquiz_tables, is_current, migrate
+from cvquiz.practice.records import (
+    REVIEW_COLUMNS,
+    NewReview,
+    Recorded,
+    Review,
+    damaged,
+    parse_card,
+    parse_review,
+)
+from cvquiz.practice.scheduler import CardState, Rating, ReplayEvent
 
 BUSY_TIMEOUT_S = 10.0
 
-
-# --------------------------------------------------------------------------- migrations
-# Ordered, small and never edited once released: a new column or table is a new function.
-
-
-def m001_initial(db: sqlite3.Connection) -> None:
-    db.execute(
-        """CREATE TABLE reviews (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            card_key TEXT NOT NULL,            -- bank-id/question-id
-            rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
-            reviewed_at TEXT NOT NULL,         -- UTC, fixed width
-            duration_ms INTEGER,
-            typed_answer TEXT,
-            coverage TEXT,                     -- JSON {"hit": [...], "missed": [...]} in typed mode
-            session_id TEXT NOT NULL,
-            phase_before INTEGER,              -- fsrs State before the review; NULL for a new card
-            due_after TEXT NOT NULL,           -- as scheduled (fuzz included), so replays match
-            retention REAL NOT NULL,
-            cram INTEGER NOT NULL DEFAULT 0
-        )"""
-    )
-    db.execute("CREATE INDEX reviews_by_card ON reviews (card_key, id)")
-    db.execute("CREATE INDEX reviews_by_session ON reviews (session_id, id)")
-    db.execute(
-        """CREATE TABLE cards (
-            card_key TEXT PRIMARY KEY,
-            state TEXT NOT NULL,               -- CardState.to_dict() as JSON
-            due TEXT NOT NULL,
-            phase INTEGER NOT NULL,
-            lapses INTEGER NOT NULL,
-            first_review TEXT NOT NULL
-        )"""
-    )
-
-
-def m002_skips_and_settings(db: sqlite3.Connection) -> None:
-    db.execute(
-        "CREATE TABLE skips (card_key TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (card_key, day))"
-    )
-    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-
-
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_skips_and_settings]
-
-
-# --------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True)
-class Review:
-    """One row of the review log."""
-
-    id: int
-    key: str
-    rating: Rating
-    reviewed_at: datetime
-    duration_ms: int | None
-    typed_answer: str | None
-    coverage: dict[str, list[str]] | None
-    session_id: str
-    phase_before: Phase | None
-    due_after: datetime
-    retention: float
-    cram: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "key": self.key,
-            "rating": int(self.rating),
-            "rating_name": self.rating.label,
-            "reviewed_at": self.reviewed_at.isoformat(),
-            "duration_ms": self.duration_ms,
-            "typed_answer": self.typed_answer,
-            "coverage": self.coverage,
-            "session_id": self.session_id,
-            "phase_before": int(self.phase_before) if self.phase_before is not None else None,
-            "due_after": self.due_after.isoformat(),
-            "retention": self.retention,
-            "cram": self.cram,
-        }
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What one rating did: the log row's id and the card before and after."""
-
-    review_id: int
-    before: CardState | None
-    after: CardState
-
-
-_REVIEW_COLUMNS = (
-    "id, card_key, rating, reviewed_at, duration_ms, typed_answer, coverage, session_id, "
-    "phase_before, due_after, retention, cram"
-)
+# The decisions the store applies without making them (a Scheduler's `schedule` and `replay`).
+Schedule = Callable[[CardState | None], CardState]  # the card as stored (None: new) -> after
+Replay = Callable[[str, Iterable[ReplayEvent]], CardState | None]  # key, its log -> its state
 
 
 class UndoRefused(CvquizError):
     """The card was rated again after the review to undo (by another session)."""
-
-
-def _damaged(path: Path, what: str, exc: Exception) -> CvquizError:
-    detail = " ".join(str(exc).split()) or type(exc).__name__
-    return CvquizError(
-        f"{path}: {what} is damaged ({detail}); fix or move the file aside to start afresh"
-    )
-
-
-def _parse_card(path: Path, key: str, text: str) -> CardState:
-    """A stored card state; a damaged row is one error naming the file and the card."""
-    try:
-        state = CardState.from_dict(json.loads(text))
-        if state.due.tzinfo is None or (state.last_review and state.last_review.tzinfo is None):
-            raise ValueError("a time without a zone")  # fsrs would fail on it mid-session
-        return state
-    except (ValueError, KeyError, TypeError) as exc:
-        raise _damaged(path, f"the saved state of card {key}", exc) from None
-
-
-def _review(path: Path, row: sqlite3.Row | tuple[Any, ...]) -> Review:
-    (rid, key, rating, at, duration, typed, coverage, session, phase, due, retention, cram) = row
-    try:
-        return Review(
-            id=rid, key=key, rating=Rating(rating), reviewed_at=unstamp(at), duration_ms=duration,
-            typed_answer=typed, coverage=json.loads(coverage) if coverage else None,
-            session_id=session, phase_before=Phase(phase) if phase is not None else None,
-            due_after=unstamp(due), retention=float(retention), cram=bool(cram),
-        )  # fmt: skip
-    except (ValueError, KeyError, TypeError) as exc:
-        raise _damaged(path, f"review {rid} of card {key}", exc) from None
 
 
 # --------------------------------------------------------------------------- the store
@@ -220,7 +105,7 @@ class Store:
     def card_state(self, key: str) -> CardState | None:
         with self._guard():
             row = self._db.execute("SELECT state FROM cards WHERE card_key = ?", (key,)).fetchone()
-        return _parse_card(self.path, key, row[0]) if row else None
+        return parse_card(self.path, key, row[0]) if row else None
 
     def card_states(self) -> dict[str, CardState]:
         """Every reviewed card's state, including cards whose question left the bank."""
@@ -228,7 +113,7 @@ class Store:
             rows = self._db.execute(
                 "SELECT card_key, state FROM cards ORDER BY card_key"
             ).fetchall()
-        return {key: _parse_card(self.path, key, state) for key, state in rows}
+        return {key: parse_card(self.path, key, state) for key, state in rows}
 
     def first_reviews_since(self, moment: datetime) -> int:
         """How many cards had their very first review at or after `moment` (the daily new-card count)."""
@@ -240,41 +125,33 @@ class Store:
 
     # -- reviews
 
-    def record_review(
-        self,
-        key: str,
-        rating: Rating,
-        *,
-        now: datetime,
-        scheduler: Scheduler,
-        session_id: str,
-        duration_ms: int | None = None,
-        typed_answer: str | None = None,
-        coverage: dict[str, list[str]] | None = None,
-        cram: bool = False,
-    ) -> Recorded:
-        """Rate a card: read its state, schedule it and write log + state in one transaction."""
-        rating = Rating(rating)
+    def record_review(self, review: NewReview, *, schedule: Schedule) -> Recorded:
+        """Record a rating: read the card, apply `schedule` to it and write log + state, all in one
+        transaction; if `schedule` raises, nothing is written."""
+        key, now = review.key, review.at
         with self._write() as db:
             row = db.execute(
                 "SELECT state, first_review FROM cards WHERE card_key = ?", (key,)
             ).fetchone()
-            before = _parse_card(self.path, key, row[0]) if row else None
-            after = scheduler.review(before or new_card(key, now), rating, now)
+            before = parse_card(self.path, key, row[0]) if row else None
+            after = schedule(before)
             cursor = db.execute(
-                f"INSERT INTO reviews ({_REVIEW_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO reviews ({REVIEW_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    key, int(rating), stamp(now), duration_ms, typed_answer,
-                    json.dumps(coverage) if coverage is not None else None, session_id,
-                    int(before.phase) if before else None, stamp(after.due), scheduler.retention, int(cram),
+                    key, int(review.rating), stamp(now), review.duration_ms,
+                    review.typed_answer,
+                    json.dumps(review.coverage) if review.coverage is not None else None,
+                    review.session_id, int(before.phase) if before else None, stamp(after.due),
+                    review.retention, int(review.cram),
                 ),
             )  # fmt: skip
             self._put_card(db, key, after, first_review=row[1] if row else stamp(now))
             review_id = int(cursor.lastrowid or 0)
         return Recorded(review_id=review_id, before=before, after=after)
 
-    def undo_review(self, review_id: int) -> CardState | None:
-        """Delete one log row and rebuild its card from the rows left (None: the card is new again).
+    def undo_review(self, review_id: int, *, replay: Replay) -> CardState | None:
+        """Delete one log row and rebuild its card from the rows left with `replay` (None: the card
+        is new again).
 
         Refused when the card was rated again since: replaying that later review without this one
         would give a state FSRS never produced.
@@ -295,7 +172,7 @@ class Store:
                     "session); that review stands"
                 )
             db.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
-            card, first = self._replay(db, key)
+            card, first = self._replay(db, key, replay)
             if card is None:
                 db.execute("DELETE FROM cards WHERE card_key = ?", (key,))
             else:
@@ -313,7 +190,7 @@ class Store:
         if session_id is not None:
             where.append("session_id = ?")
             args.append(session_id)
-        sql = f"SELECT {_REVIEW_COLUMNS} FROM reviews"
+        sql = f"SELECT {REVIEW_COLUMNS} FROM reviews"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC"
@@ -321,13 +198,13 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         with self._guard():
             rows = self._db.execute(sql, args).fetchall()
-        return [_review(self.path, r) for r in rows]
+        return [parse_review(self.path, r) for r in rows]
 
     def review_count(self) -> int:
         with self._guard():
             return int(self._db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0])
 
-    def rebuild_states(self, *, write: bool = False) -> dict[str, CardState]:
+    def rebuild_states(self, *, replay: Replay, write: bool = False) -> dict[str, CardState]:
         """Every card's state replayed from the log alone; `write` replaces the stored states with it."""
         with self._write() if write else self._read() as db:
             keys = [
@@ -335,7 +212,7 @@ class Store:
             ]
             rebuilt = {}
             for key in keys:
-                card, first = self._replay(db, key)
+                card, first = self._replay(db, key, replay)
                 assert card is not None
                 rebuilt[key] = card
                 if write:
@@ -346,21 +223,24 @@ class Store:
                 )
         return rebuilt
 
-    def _replay(self, db: sqlite3.Connection, key: str) -> tuple[CardState | None, str | None]:
+    def _replay(
+        self, db: sqlite3.Connection, key: str, replay: Replay
+    ) -> tuple[CardState | None, str | None]:
+        """The card rebuilt from its log rows, and its first review's stamp (None, None: no rows)."""
         rows = db.execute(
             "SELECT id, rating, reviewed_at, due_after FROM reviews WHERE card_key = ? ORDER BY id",
             (key,),
         ).fetchall()
         if not rows:
             return None, None
-        # Replaying never depends on retention or fuzz: intervals come from the logged due dates.
+        # Each logged due date carries its interval (fuzz included), so a replay matches the log.
         events = []
         for rid, rating, at, due in rows:
             try:
                 events.append((Rating(rating), unstamp(at), unstamp(due)))
             except (ValueError, TypeError) as exc:
-                raise _damaged(self.path, f"review {rid} of card {key}", exc) from None
-        return _replayer().replay(key, events), rows[0][2]
+                raise damaged(self.path, f"review {rid} of card {key}", exc) from None
+        return replay(key, events), rows[0][2]
 
     @staticmethod
     def _put_card(db: sqlite3.Connection, key: str, card: CardState, *, first_review: str) -> None:
@@ -410,16 +290,6 @@ class Store:
             for table in ("reviews", "cards", "skips"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
         return int(n)
-
-
-_REPLAYER: Scheduler | None = None
-
-
-def _replayer() -> Scheduler:
-    global _REPLAYER
-    if _REPLAYER is None:
-        _REPLAYER = Scheduler(fuzz=False)
-    return _REPLAYER
 
 
 # --------------------------------------------------------------------------- opening
@@ -492,86 +362,35 @@ def _open_read_only(path: Path) -> Store | None:
         except sqlite3.Error:
             continue
         try:
-            tables = _tables(conn, path)
-            done = _applied(conn, path) if "_migrations" in tables else set()
+            current = is_current(conn, path)
         except sqlite3.Error:
             conn.close()
             continue  # the usual open reports it, with the same words as always
         except BaseException:
             conn.close()
             raise
-        if done == {m.__name__ for m in MIGRATIONS}:
+        if current:
             return Store(path, conn)
         conn.close()
         return None
     return None
 
 
-def _tables(conn: sqlite3.Connection, path: Path) -> set[str]:
-    """The file's tables; refuses an SQLite file that is not a cvquiz database."""
-    tables = {
-        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    }
-    if tables and "_migrations" not in tables:
-        raise CvquizError(
-            f"{path}: an SQLite file that is not a cvquiz progress database; it was left untouched"
-        )
-    return tables
-
-
-def _applied(conn: sqlite3.Connection, path: Path) -> set[str]:
-    """Migrations already applied; refuses a file written by a newer cvquiz."""
-    done = {name for (name,) in conn.execute("SELECT name FROM _migrations")}
-    unknown = done - {m.__name__ for m in MIGRATIONS}
-    if unknown:
-        raise CvquizError(
-            f"{path}: written by a newer cvquiz (migrations {', '.join(sorted(unknown))}); upgrade cvquiz"
-        )
-    return done
-
-
 def _prepare(conn: sqlite3.Connection, path: Path, now: datetime) -> None:
     try:
         # A read first: garbage fails here, before anything could write to the file.
-        _tables(conn, path)
+        cvquiz_tables(conn, path)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         # FULL: a rating acknowledged on screen survives a killed process and a power cut alike.
         conn.execute("PRAGMA synchronous = FULL")
-        _migrate(conn, path, now)
+        migrate(conn, path, now=now)
     except sqlite3.Error as exc:
         raise _error(path, exc) from None
 
 
-def _migrate(conn: sqlite3.Connection, path: Path, now: datetime) -> None:
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    )
-    done = _applied(conn, path)
-    for migration in MIGRATIONS:
-        if migration.__name__ in done:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have applied it while we waited for the lock.
-            if (
-                conn.execute(
-                    "SELECT 1 FROM _migrations WHERE name = ?", (migration.__name__,)
-                ).fetchone()
-                is None
-            ):
-                migration(conn)
-                conn.execute(
-                    "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
-                    (migration.__name__, stamp(now)),
-                )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-
 def applied_migrations(store: Store) -> list[str]:
+    """The names in the file's `_migrations` table, in the order they were applied."""
     with store._guard():
         return [n for (n,) in store._db.execute("SELECT name FROM _migrations ORDER BY rowid")]

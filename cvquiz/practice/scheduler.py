@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -36,6 +36,9 @@ class Phase(IntEnum):
     LEARNING = 1
     REVIEW = 2
     RELEARNING = 3
+
+
+ReplayEvent = tuple[Rating, datetime, datetime]  # one logged review: rating, reviewed_at, due_after
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,14 @@ class Scheduler:
         """The card after being rated at `now` (fuzzed interval when fuzzing is on)."""
         return self._review(self._fsrs, card, Rating(rating), now)
 
+    def schedule(
+        self, key: str, rating: Rating, *, now: datetime
+    ) -> Callable[[CardState | None], CardState]:
+        """What the store calls inside its write: the card after this rating, from the state it
+        holds then (None: never reviewed)."""
+        rating = Rating(rating)
+        return lambda before: self.review(before or new_card(key, now), rating, now)
+
     def preview(self, card: CardState, now: datetime) -> dict[Rating, timedelta]:
         """The interval each rating would give now, unfuzzed."""
         return {r: self._review(self._plain, card, r, now).due - now for r in Rating}
@@ -156,30 +167,13 @@ class Scheduler:
             return 0.0
         return float(self._plain.get_card_retrievability(self._to_fsrs(card), at))
 
-    def replay(
-        self, key: str, events: Iterable[tuple[Rating, datetime, datetime]]
-    ) -> CardState | None:
-        """Rebuild a card from its log: (rating, reviewed_at, due_after) in order; None if empty."""
+    def replay(self, key: str, events: Iterable[ReplayEvent]) -> CardState | None:
+        """Rebuild a card from its log: (rating, reviewed_at, due_after) in order; None if empty.
+
+        Neither retention nor fuzz matters: states never depend on them, and each interval is
+        the logged one, so any Scheduler replays a log to the same states."""
         card: CardState | None = None
         for rating, at, due in events:
             base = card if card is not None else new_card(key, at)
             card = replace(self._review(self._plain, base, Rating(rating), at), due=due)
         return card
-
-
-def format_interval(delta: timedelta) -> str:
-    """Anki's short form: 1m, 6m, 3h, 8d, 1.5mo, 2.1y."""
-    seconds = delta.total_seconds()
-    minutes = seconds / 60
-    days = seconds / 86400
-    if minutes < 1:
-        return "<1m"
-    if minutes < 59.5:
-        return f"{math.floor(minutes + 0.5)}m"
-    if days < 1:
-        return f"{math.floor(minutes / 60 + 0.5)}h"
-    if days < 30:
-        return f"{math.floor(days + 0.5)}d"
-    if days < 365:
-        return f"{days / 30:.1f}mo"
-    return f"{days / 365:.1f}y"

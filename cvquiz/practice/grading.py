@@ -7,8 +7,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cvquiz.bank import Concept
-from cvquiz.scheduler import Rating
+from cvquiz.bank.model import Concept
+from cvquiz.practice.scheduler import Rating
 
 FUZZY_MIN_CHARS = 5  # shorter phrases ("bn", "relu", "1/k^2") must match word for word
 FUZZY_THRESHOLD = 85  # rapidfuzz ratio of a phrase against a same-length window of words

@@ -1,0 +1,1 @@
+"""Practice: the progress store, FSRS scheduling, the review queue and session, typed-answer grading, stats."""

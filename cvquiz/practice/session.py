@@ -1,0 +1,240 @@
+"""A practice session without a screen: the queue of cards and what each key does to it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, tzinfo
+
+from cvquiz.bank.model import Question
+from cvquiz.clock import study_day
+from cvquiz.errors import CvquizError
+from cvquiz.practice.grading import Grade
+from cvquiz.practice.queue import Idle, Item, queue_from_store, upcoming
+from cvquiz.practice.records import NewReview, Recorded
+from cvquiz.practice.scheduler import Rating, Scheduler, new_card
+from cvquiz.practice.settings import plan
+from cvquiz.practice.store import Store
+
+# --------------------------------------------------------------------------- the session
+
+
+@dataclass(frozen=True)
+class Rated:
+    """One rating of this session, kept for undo and the summary."""
+
+    item: Item
+    rating: Rating
+    recorded: Recorded
+    requeued: bool
+
+    @property
+    def became_leech(self) -> bool:
+        """This rating took the card's lapses to the leech threshold."""
+        before = self.recorded.before
+        return self.recorded.after.is_leech and not (before is not None and before.is_leech)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a finished session reports."""
+
+    session_id: str
+    cards: int  # distinct cards rated
+    reviews: int
+    ratings: dict[str, int]
+    skipped: int
+    seconds: float
+    interrupted: bool
+    next_due: datetime | None  # the earliest due date after now, over the session's questions
+    due_tomorrow: int  # of the session's questions, cards due by the end of tomorrow's study day
+    leeches: tuple[str, ...] = ()  # keys that became leeches this session
+
+    @property
+    def again_rate(self) -> float:
+        return self.ratings.get("again", 0) / self.reviews if self.reviews else 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "session_id": self.session_id,
+            "cards": self.cards,
+            "reviews": self.reviews,
+            "ratings": self.ratings,
+            "again_rate": self.again_rate,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 1),
+            "interrupted": self.interrupted,
+            "next_due": self.next_due.isoformat() if self.next_due else None,
+            "due_tomorrow": self.due_tomorrow,
+            "leeches": list(self.leeches),
+        }
+
+
+@dataclass
+class Session:
+    """The queue and the actions on its front card; every rating is written to the store at once."""
+
+    store: Store
+    scheduler: Scheduler
+    queue: list[Item]
+    clock: Callable[[], datetime]
+    cram: bool = False
+    session_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    ticker: Callable[[], float] = time.monotonic
+    tz: tzinfo | None = None
+    keys: frozenset[str] = frozenset()  # every question of the selection, queued or not
+    idle: Idle | None = None  # when the queue starts empty: why
+    rated: list[Rated] = field(default_factory=list)
+    skipped: list[Item] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._started = self.ticker()
+        self._shown = self._started
+
+    @property
+    def current(self) -> Item | None:
+        return self.queue[0] if self.queue else None
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(this card's number, cards in the session) as the card panel shows: 3/12."""
+        handled = len(self.rated) + len(self.skipped)
+        return handled + 1, handled + len(self.queue)
+
+    def shown(self) -> None:
+        """The front card is on screen now (its review duration counts from here)."""
+        self._shown = self.ticker()
+
+    def intervals(self) -> dict[Rating, timedelta]:
+        """The interval each rating would give the front card now."""
+        item = self._front()
+        now = self.clock()
+        state = self.store.card_state(item.key) or new_card(item.key, now)
+        return self.scheduler.preview(state, now)
+
+    def rate(
+        self, rating: Rating, *, typed: str | None = None, grade: Grade | None = None
+    ) -> Rated:
+        """Record a rating for the front card (committed before this returns)."""
+        item = self._front()
+        rating = Rating(rating)
+        now = self.clock()
+        review = NewReview(
+            key=item.key, rating=rating, at=now, session_id=self.session_id,
+            retention=self.scheduler.retention,
+            duration_ms=int(round((self.ticker() - self._shown) * 1000)), typed_answer=typed,
+            coverage=grade.coverage() if grade is not None else None, cram=self.cram,
+        )  # fmt: skip
+        # The store reads the card inside its write, so a rating elsewhere since is built upon.
+        recorded = self.store.record_review(
+            review, schedule=self.scheduler.schedule(item.key, rating, now=now)
+        )
+        self.queue.pop(0)
+        # Again means "show me this again before I stop", as in Anki.
+        requeued = rating == Rating.AGAIN
+        if requeued:
+            self.queue.append(replace(item, state=recorded.after, recall=0.0, kind="again"))
+        done = Rated(item=item, rating=rating, recorded=recorded, requeued=requeued)
+        self.rated.append(done)
+        return done
+
+    def skip(self) -> Item:
+        """Put the front card away until tomorrow's study day."""
+        item = self._front()
+        self.queue.pop(0)
+        self.store.skip(item.key, study_day(self.clock(), tz=self.tz))
+        # A skipped card leaves the session entirely, its "again" repeats included.
+        self.queue = [it for it in self.queue if it.key != item.key]
+        self.skipped.append(item)
+        return item
+
+    def undo(self) -> Rated | None:
+        """Take back the last rating: its log row goes, the card's state is rebuilt, it is shown
+        again (unless skipped since). Raises store.UndoRefused, changing nothing, when another
+        session has rated the card since."""
+        if not self.rated:
+            return None
+        last = self.rated[-1]
+        self.store.undo_review(last.recorded.review_id, replay=self.scheduler.replay)
+        self.rated.pop()
+        if last.requeued:
+            for i in range(len(self.queue) - 1, -1, -1):
+                if self.queue[i].key == last.item.key and self.queue[i].kind == "again":
+                    del self.queue[i]
+                    break
+        # A card skipped until tomorrow stays away: undo takes back the rating, not the skip.
+        if all(it.key != last.item.key for it in self.skipped):
+            self.queue.insert(0, last.item)
+        return last
+
+    def summary(self, *, interrupted: bool = False) -> Summary:
+        now = self.clock()
+        next_due, due_tomorrow = upcoming(self.store.card_states(), self.keys, now=now, tz=self.tz)
+        leeches = tuple(dict.fromkeys(r.item.key for r in self.rated if r.became_leech))
+        return Summary(
+            session_id=self.session_id,
+            cards=len({r.item.key for r in self.rated}),
+            reviews=len(self.rated),
+            ratings={r.label: n for r, n in sorted(Counter(x.rating for x in self.rated).items())},
+            skipped=len(self.skipped),
+            seconds=self.ticker() - self._started,
+            interrupted=interrupted,
+            next_due=next_due,
+            due_tomorrow=due_tomorrow,
+            leeches=leeches,
+        )
+
+    def _front(self) -> Item:
+        if not self.queue:
+            raise IndexError("the session has no cards left")
+        return self.queue[0]
+
+
+# --------------------------------------------------------------------------- starting one
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """What the user asked of a session; None means the saved default (or the built-in one)."""
+
+    retention: float | None = None
+    new_per_day: int | None = None
+    save: bool = False  # remember the given retention and new-cards count as the defaults
+    limit: int | None = None
+    cram: bool = False
+    fuzz: bool = True  # off for reproducible runs (a fixed clock)
+
+
+def check_limit(limit: int | None) -> None:
+    """--limit, when given, is at least one card."""
+    if limit is not None and limit < 1:
+        raise CvquizError(f"--limit: {limit} must be at least 1")
+
+
+def start_session(
+    questions: Sequence[Question],
+    store: Store,
+    *,
+    clock: Callable[[], datetime],
+    options: SessionOptions = SessionOptions(),
+    tz: tzinfo | None = None,
+    session_id: str | None = None,
+) -> Session:
+    """A session over already-filtered questions: due cards, then today's new cards (or cram order)."""
+    check_limit(options.limit)
+    chosen = plan(
+        store, retention=options.retention, new_per_day=options.new_per_day, save=options.save
+    )
+    scheduler = Scheduler(retention=chosen.retention, fuzz=options.fuzz)
+    queue, idle = queue_from_store(
+        questions, store, scheduler=scheduler, now=clock(), new_per_day=chosen.new_per_day,
+        limit=options.limit, cram=options.cram, tz=tz,
+    )  # fmt: skip
+    extra = {"session_id": session_id} if session_id else {}
+    return Session(
+        store=store, scheduler=scheduler, queue=queue, clock=clock, cram=options.cram, tz=tz,
+        keys=frozenset(q.key for q in questions), idle=idle, **extra,
+    )  # fmt: skip
