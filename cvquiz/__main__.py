@@ -1,5 +1,5 @@
 """`python -m cvquiz` runs the CLI."""
 
-from cvquiz.cli import main
+from cvquiz.cli.app import main
 
 main()

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from cvquiz.paths import expand_path
+
 HOME_ENV = "CVQUIZ_HOME"
 DB_NAME = "progress.db"
 
@@ -15,8 +17,6 @@ def home_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     override = env.get(HOME_ENV, "").strip()
     if override:
-        from cvquiz.bank import expand_path
-
         return expand_path(override, option=HOME_ENV)
     import platformdirs
 

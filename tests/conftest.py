@@ -28,7 +28,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 @pytest.fixture
 def cli():
     """Run the CLI in-process and return the result (stdout and stderr apart)."""
-    from cvquiz.app import app
+    from cvquiz.cli.app import app
 
     runner = CliRunner()
 

@@ -178,7 +178,7 @@ def test_only_q23_has_code(questions: list[dict]) -> None:
 
 
 def test_demo_fields_name_registered_demos(questions: list[dict]) -> None:
-    from cvquiz.demos.registry import demo_ids
+    from cvquiz.demos.index import demo_ids
 
     with_demo = {q["number"]: q["demo"] for q in questions if "demo" in q}
     assert set(with_demo.values()) <= set(demo_ids())
@@ -186,6 +186,7 @@ def test_demo_fields_name_registered_demos(questions: list[dict]) -> None:
     assert sorted(set(range(1, 41)) - set(with_demo)) == [16, 20]  # training recipe, still used
     assert with_demo[24] == with_demo[22] == "depthwise-separable-cost"
     assert with_demo[8] == "resnet-depths"
+
 
 def test_seed_counts(seed: list[dict]) -> None:
     c = Counter((e["topic"], e["difficulty"]) for e in seed)

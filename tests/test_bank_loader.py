@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cvquiz.bank import load_bank, load_library
 from cvquiz.errors import CvquizError
+from cvquiz.links import load_bank, load_library
 
 GOOD = """\
 id: my-bank
@@ -49,14 +49,19 @@ def test_builtin_bank_loads_all_forty_questions() -> None:
     assert library.questions[22].code == "# Depthwise: groups=in_channels; Pointwise: 1x1 conv"
 
 
-def test_user_bank_from_option_and_environment_sits_beside_the_builtin(tmp_path: Path, cli, monkeypatch) -> None:
+def test_user_bank_from_option_and_environment_sits_beside_the_builtin(
+    tmp_path: Path, cli, monkeypatch
+) -> None:
     path = write(tmp_path, GOOD)
     library = load_library([path], env={})
     assert [b.id for b in library.banks] == ["cnn-architectures", "my-bank"]
     assert "my-bank/first-question" in library.by_key()
     result = cli("--bank", str(path), "list", "--topic", "VIT", "--json")
     assert result.exit_code == 0, result.output
-    assert [q["key"] for q in json.loads(result.stdout)] == ["my-bank/first-question", "my-bank/second-question"]
+    assert [q["key"] for q in json.loads(result.stdout)] == [
+        "my-bank/first-question",
+        "my-bank/second-question",
+    ]
     monkeypatch.setenv("CVQUIZ_BANK", f"{tmp_path / 'absent.yaml'}")
     result = cli("list")
     assert result.exit_code == 2
@@ -96,7 +101,9 @@ BAD_CASES = {
         "bank.yaml:15: question 'second-question': number must be a whole number from 1 (got 'two')",
     ),
     "duplicate id": (
-        GOOD.replace("id: second-question", "id: first-question").replace("related: [second-question]", "related: []"),
+        GOOD.replace("id: second-question", "id: first-question").replace(
+            "related: [second-question]", "related: []"
+        ),
         "bank.yaml:16: question 'first-question': duplicate id (also question #1)",
     ),
     "duplicate number": (
@@ -108,7 +115,9 @@ BAD_CASES = {
         "bank.yaml:14: question 'first-question': related question 'third-question' is not in this bank",
     ),
     "unknown demo": (
-        GOOD.replace("    related: [second-question]\n", "    related: [second-question]\n    demo: rm-rf\n"),
+        GOOD.replace(
+            "    related: [second-question]\n", "    related: [second-question]\n    demo: rm-rf\n"
+        ),
         "bank.yaml:15: question 'first-question': unknown demo 'rm-rf' (banks can only name built-in demos",
     ),
     "wrong type": (
@@ -125,7 +134,10 @@ BAD_CASES = {
         GOOD.replace("    topic: vit\n    tags", "    topic: vit\n    2: x\n    tags", 1),
         "bank.yaml:7: question 'first-question': unknown key '2'",
     ),
-    "bad slug": (GOOD.replace("id: my-bank", "id: My Bank"), "bank.yaml:1: bank id must be lowercase kebab-case"),
+    "bad slug": (
+        GOOD.replace("id: my-bank", "id: My Bank"),
+        "bank.yaml:1: bank id must be lowercase kebab-case",
+    ),
     "duplicate key": (
         GOOD.replace("    topic: vit\n    tags", "    topic: vit\n    topic: cnn\n    tags", 1),
         "bank.yaml:7: duplicate key 'topic'",
@@ -150,7 +162,9 @@ BAD_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CASES))
-def test_bad_bank_gets_one_line_with_file_and_line(case: str, tmp_path: Path, cli, monkeypatch) -> None:
+def test_bad_bank_gets_one_line_with_file_and_line(
+    case: str, tmp_path: Path, cli, monkeypatch
+) -> None:
     text, expected = BAD_CASES[case]
     monkeypatch.chdir(tmp_path)
     write(tmp_path, text)
@@ -166,7 +180,10 @@ def test_bad_bank_gets_one_line_with_file_and_line(case: str, tmp_path: Path, cl
 
 def test_python_tag_never_runs_anything(tmp_path: Path) -> None:
     sentinel = tmp_path / "ran"
-    path = write(tmp_path, f'id: x\ntitle: !!python/object/apply:os.system ["touch {sentinel}"]\nquestions: []\n')
+    path = write(
+        tmp_path,
+        f'id: x\ntitle: !!python/object/apply:os.system ["touch {sentinel}"]\nquestions: []\n',
+    )
     with pytest.raises(CvquizError, match="is not allowed"):
         load_bank(path)
     assert not sentinel.exists()
@@ -198,8 +215,16 @@ def test_two_banks_with_one_id_are_refused(tmp_path: Path, cli) -> None:
 def test_check_summarises_the_builtin_bank(cli) -> None:
     result = cli("check")
     assert result.exit_code == 0, result.output
-    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if line.strip().startswith(("resnet", "mobilenet", "all"))}
-    assert rows == {"resnet": ["6", "9", "5", "20"], "mobilenet": ["4", "12", "4", "20"], "all": ["10", "21", "9", "40"]}
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in result.stdout.splitlines()
+        if line.strip().startswith(("resnet", "mobilenet", "all"))
+    }
+    assert rows == {
+        "resnet": ["6", "9", "5", "20"],
+        "mobilenet": ["4", "12", "4", "20"],
+        "all": ["10", "21", "9", "40"],
+    }
     assert "40 questions, valid" in result.stdout
 
 
@@ -212,6 +237,12 @@ def test_an_edited_copy_of_the_builtin_bank_takes_its_place(tmp_path: Path, cli)
     assert [b.id for b in library.banks] == ["cnn-architectures"]
     assert library.questions[0].key == "cnn-architectures/what-is-resnet"
     assert library.questions[0].answer == "An edited answer."
-    result = cli("--bank", str(path), "--bank", str(write(tmp_path, json.dumps(edited), "again.json")), "list")
+    result = cli(
+        "--bank",
+        str(path),
+        "--bank",
+        str(write(tmp_path, json.dumps(edited), "again.json")),
+        "list",
+    )
     assert result.exit_code == 2
     assert f"bank id 'cnn-architectures' is already used by {path}" in result.stderr

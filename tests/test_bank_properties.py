@@ -10,13 +10,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cvquiz.bank import DIFFICULTIES, load_bank
+from cvquiz.bank.model import DIFFICULTIES
 from cvquiz.errors import CvquizError
+from cvquiz.links import load_bank
 
 slug = st.from_regex(r"[a-z0-9]{1,6}(-[a-z0-9]{1,6}){0,2}", fullmatch=True)
-text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(
-    lambda s: s.strip()
-)
+text = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
+).filter(lambda s: s.strip())
 
 
 @st.composite
@@ -36,19 +37,30 @@ def banks(draw) -> dict:
         if draw(st.booleans()):
             question["code"] = draw(text)
         question["concepts"] = [
-            {"name": draw(text), "synonyms": draw(st.lists(text, max_size=2))} for _ in range(draw(st.integers(0, 3)))
+            {"name": draw(text), "synonyms": draw(st.lists(text, max_size=2))}
+            for _ in range(draw(st.integers(0, 3)))
         ]
-        question["related"] = [r for r in draw(st.lists(st.sampled_from(ids), max_size=2, unique=True)) if r != qid]
+        question["related"] = [
+            r for r in draw(st.lists(st.sampled_from(ids), max_size=2, unique=True)) if r != qid
+        ]
         questions.append(question)
     return {"id": draw(slug), "title": draw(text), "questions": questions}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True, database=None)
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+    database=None,
+)
 @given(banks())
 def test_any_valid_bank_round_trips_through_yaml_and_json(data: dict) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         as_yaml = Path(tmp) / "bank.yaml"
-        as_yaml.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        as_yaml.write_text(
+            yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
         bank = load_bank(as_yaml)
         assert bank.to_dict() == data
         as_json = Path(tmp) / "bank.json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from cvquiz.bank import QUESTION_KEYS
+from cvquiz.bank.schema import QUESTION_KEYS
 
 
 def test_list_table_fits_80_columns_and_marks_difficulty(cli) -> None:
@@ -22,9 +22,10 @@ def test_list_filters_take_several_values_case_insensitively(cli) -> None:
     assert result.exit_code == 0, result.output
     questions = json.loads(result.stdout)
     assert [q["number"] for q in questions] == [24, 25, 27, 31, 33, 35, 37, 40]
-    assert set(questions[0]) == {"key", *(k for k in QUESTION_KEYS if k not in ("code", "demo"))} | (
-        {"demo"} if "demo" in questions[0] else set()
-    )
+    assert set(questions[0]) == {
+        "key",
+        *(k for k in QUESTION_KEYS if k not in ("code", "demo")),
+    } | ({"demo"} if "demo" in questions[0] else set())
     result = cli("list", "--json", "--tag", "depthwise")
     assert [q["id"] for q in json.loads(result.stdout)] == [
         "what-is-mobilenet", "depthwise-conv", "pointwise-conv", "depthwise-vs-standard-cost", "strided-depthwise",
@@ -58,8 +59,13 @@ def test_show_several_matches_lists_them_and_none_suggests(cli) -> None:
     assert "basic-residual-block" in several.stdout
     none = cli("show", "depthwize")
     assert none.exit_code == 2
-    assert none.stderr.strip().startswith("cvquiz: error: no question matches 'depthwize'; closest: depthwise-conv")
-    assert cli("show", "41").stderr.strip() == "cvquiz: error: no question number 41 (numbers run 1-40)"
+    assert none.stderr.strip().startswith(
+        "cvquiz: error: no question matches 'depthwize'; closest: depthwise-conv"
+    )
+    assert (
+        cli("show", "41").stderr.strip()
+        == "cvquiz: error: no question number 41 (numbers run 1-40)"
+    )
 
 
 def test_short_help_and_no_args_help(cli) -> None:
@@ -95,13 +101,18 @@ def test_show_by_bank_and_number_and_refuses_odd_numbers(cli) -> None:
     for odd in ("1.5", "-1"):
         bad = cli("show", "--", odd)
         assert bad.exit_code == 2
-        assert bad.stderr.strip() == f"cvquiz: error: QUESTION: '{odd}' is not a question number (numbers are whole, like 24)"
+        assert (
+            bad.stderr.strip()
+            == f"cvquiz: error: QUESTION: '{odd}' is not a question number (numbers are whole, like 24)"
+        )
 
 
 def test_error_messages_keep_square_brackets(cli) -> None:
     result = cli("show", "[bold]x[/bold] [/]")
     assert result.exit_code == 2
-    assert result.stderr.strip().startswith("cvquiz: error: no question matches '[bold]x[/bold] [/]'")
+    assert result.stderr.strip().startswith(
+        "cvquiz: error: no question matches '[bold]x[/bold] [/]'"
+    )
 
 
 def test_usage_errors_are_one_line_with_exit_2(cli) -> None:
@@ -120,4 +131,7 @@ def test_usage_errors_are_one_line_with_exit_2(cli) -> None:
 def test_superscript_digits_are_not_a_number(cli) -> None:
     result = cli("show", "²")
     assert result.exit_code == 2
-    assert result.stderr.strip() == "cvquiz: error: QUESTION: '²' is not a question number (numbers are whole, like 24)"
+    assert (
+        result.stderr.strip()
+        == "cvquiz: error: QUESTION: '²' is not a question number (numbers are whole, like 24)"
+    )

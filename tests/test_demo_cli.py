@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from cvquiz.bank import load_library
-from cvquiz.demos import registry
+from cvquiz.demos import index, registry
+from cvquiz.demos.params import Param
 from cvquiz.demos.registry import DemoSpec
-from cvquiz.demos.result import DemoResult, check
+from cvquiz.demos.result import Presentation, check
+from cvquiz.links import load_library
 
 # The mapping reported to the lead for data/questions.yaml (question number -> demo id).
 MOBILENET_MAPPING = {
@@ -73,16 +74,31 @@ def test_demo_by_id_teaches_at_80_columns(cli) -> None:
 def test_demo_by_question_in_a_bank(cli, bank: str) -> None:
     result = cli("--bank", bank, "demo", "101")
     assert result.exit_code == 0, result.output
-    assert "demo depthwise-separable-cost · question 101 (fixture-cost) · cpu · seed 0" in result.stdout
+    assert (
+        "demo depthwise-separable-cost · question 101 (fixture-cost) · cpu · seed 0"
+        in result.stdout
+    )
     as_json = json.loads(cli("--bank", bank, "demo", "fixture-cost", "--json").stdout)
-    assert as_json["question"] == {"key": "demo-fixture/fixture-cost", "number": 101, "id": "fixture-cost"}
+    assert as_json["question"] == {
+        "key": "demo-fixture/fixture-cost",
+        "number": 101,
+        "id": "fixture-cost",
+    }
 
 
 def test_demo_json_has_exact_integers(cli) -> None:
-    result = cli("demo", "depthwise-separable-cost", "--json", "--set", "in_channels=32", "-s", "size=7")
+    result = cli(
+        "demo", "depthwise-separable-cost", "--json", "--set", "in_channels=32", "-s", "size=7"
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["params"] == {"in_channels": 32, "out_channels": 128, "kernel": 3, "size": 7, "stride": 1}
+    assert data["params"] == {
+        "in_channels": 32,
+        "out_channels": 128,
+        "kernel": 3,
+        "size": 7,
+        "stride": 1,
+    }
     assert (data["checks_passed"], data["checks_total"], data["passed"]) == (8, 8, True)
     standard = data["tables"][0]["rows"][0]
     assert standard == ["standard 3×3", "128×32×3×3", 36_864, 1_806_336, 1_806_336]
@@ -108,20 +124,27 @@ def test_demo_params_lists_settings(cli) -> None:
         "name": "outlier", "type": "float", "default": 40.0, "min": 12.0, "max": 10000.0, "choices": None,
         "help": "one large activation (the others lie in ±5.9)", "allowed": "a number in 12.0..10000.0",
     }  # fmt: skip
-    assert cli("demo", "mobilenetv3", "--params").stdout.splitlines()[-1] == "This demo has no settings."
+    assert (
+        cli("demo", "mobilenetv3", "--params").stdout.splitlines()[-1]
+        == "This demo has no settings."
+    )
 
 
 def test_demo_list(cli, bank: str) -> None:
     result = cli("--bank", bank, "demo", "--list")
     assert result.exit_code == 0, result.output
     narrow(result.stdout)
-    assert result.stdout.startswith(f"{len(registry.demo_ids())} demos: run one with")
-    row = next(line for line in result.stdout.splitlines() if line.startswith("depthwise-separable-cost"))
+    assert result.stdout.startswith(f"{len(index.demo_ids())} demos: run one with")
+    row = next(
+        line for line in result.stdout.splitlines() if line.startswith("depthwise-separable-cost")
+    )
     assert "101" in row.split()
     data = json.loads(cli("--bank", bank, "demo", "--list", "--json").stdout)
-    assert [d["id"] for d in data] == registry.demo_ids()
+    assert [d["id"] for d in data] == index.demo_ids()
     entry = next(d for d in data if d["id"] == "depthwise-separable-cost")
-    assert {"key": "demo-fixture/fixture-cost", "number": 101, "id": "fixture-cost"} in entry["questions"]
+    assert {"key": "demo-fixture/fixture-cost", "number": 101, "id": "fixture-cost"} in entry[
+        "questions"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -136,13 +159,30 @@ def test_demo_list(cli, bank: str) -> None:
             "--set channels: demo 'depthwise-separable-cost' has no parameter 'channels' "
             "(valid: in_channels, out_channels, kernel, size, stride)",
         ),
-        (["demo", "relu6", "--set", "outlier"], "--set outlier: expected NAME=VALUE, like --set in_channels=64"),
+        (
+            ["demo", "relu6", "--set", "outlier"],
+            "--set outlier: expected NAME=VALUE, like --set in_channels=64",
+        ),
         (["demo", "relu6", "--device", "tpu"], "--device tpu: expected one of cpu, cuda, auto"),
-        (["demo", "pointwise-as-linear", "--set", "in_channels=2048", "-s", "size=256", "-s", "batch=64"],
-         "a 64×2048×256×256 tensor needs 8,589,934,592 elements (32.0 GiB as float32); "
-         "the limit is 268,435,456: choose smaller --set values"),
-        (["demo"], "QUESTION: give a question (24, depthwise-vs-standard-cost or words) or a demo id; "
-         "`cvquiz demo --list` lists the demos"),
+        (
+            [
+                "demo",
+                "pointwise-as-linear",
+                "--set",
+                "in_channels=2048",
+                "-s",
+                "size=256",
+                "-s",
+                "batch=64",
+            ],
+            "a 64×2048×256×256 tensor needs 8,589,934,592 elements (32.0 GiB as float32); "
+            "the limit is 268,435,456: choose smaller --set values",
+        ),
+        (
+            ["demo"],
+            "QUESTION: give a question (24, depthwise-vs-standard-cost or words) or a demo id; "
+            "`cvquiz demo --list` lists the demos",
+        ),
         (["demo", "41"], "no question number 41 (numbers run 1-40)"),
     ],
 )
@@ -160,7 +200,9 @@ def test_cuda_without_cuda_is_a_clear_error(cli) -> None:
         pytest.skip("this machine has CUDA")
     result = cli("demo", "relu6", "--device", "cuda")
     assert result.exit_code == 2
-    assert result.stderr.startswith("cvquiz: error: --device cuda: CUDA is not available here (torch ")
+    assert result.stderr.startswith(
+        "cvquiz: error: --device cuda: CUDA is not available here (torch "
+    )
 
 
 def test_question_without_demo_names_nearest_demos(cli, bank: str) -> None:
@@ -174,40 +216,55 @@ def test_question_without_demo_names_nearest_demos(cli, bank: str) -> None:
     assert "demos with close ids: depthwise-separable-cost" in typo.stderr
     several = cli("demo", "depthwise")
     assert several.exit_code == 2
-    assert several.stderr.startswith("cvquiz: error: 3 questions match 'depthwise': 22 depthwise-conv")
+    assert several.stderr.startswith(
+        "cvquiz: error: 3 questions match 'depthwise': 22 depthwise-conv"
+    )
 
 
 @pytest.mark.skipif(not BUILTIN_HAS_DEMOS, reason="the built-in bank has no demo fields yet")
 def test_builtin_questions_resolve_to_their_demos(cli) -> None:
-    by_number = {q.number: q.demo for q in load_library(env={}).questions if q.bank_id == "cnn-architectures"}
+    by_number = {
+        q.number: q.demo for q in load_library(env={}).questions if q.bank_id == "cnn-architectures"
+    }
     assert {n: by_number[n] for n in MOBILENET_MAPPING} == MOBILENET_MAPPING
     result = cli("demo", "24")
     assert result.exit_code == 0, result.output
-    assert "demo depthwise-separable-cost · question 24 (depthwise-vs-standard-cost)" in result.stdout
+    assert (
+        "demo depthwise-separable-cost · question 24 (depthwise-vs-standard-cost)" in result.stdout
+    )
     assert cli("demo", "24", "--set", "in_channels=64", "--json").exit_code == 0
     assert "in_channels" in cli("demo", "24", "--params").stdout
 
 
-def _failing(ctx, *, size: int) -> DemoResult:  # noqa: ANN001
-    return DemoResult(
-        demo_id="always-fails",
-        title="Always fails",
+def _failing(numbers: None, settings: object) -> Presentation:
+    return Presentation(
         explanation=("A demo whose claim is wrong.",),
         checks=(check("two is three", expected=3, measured=2, source="nobody"),),
     )
 
 
-def _crashing(ctx) -> DemoResult:  # noqa: ANN001
+def _crashing(settings: object, ctx: object) -> None:
     raise ZeroDivisionError("division by zero")
 
 
 def test_failing_checks_exit_1_in_demo_and_verify(cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    failing = DemoSpec("always-fails", "Always fails", "fails", (registry.Param("size", int, 1, "s"),), _failing)
-    crashing = DemoSpec("crashes", "Crashes", "crashes", (), _crashing)
-    demos = {"always-fails": failing, "relu6": registry.get_demo("relu6"), "crashes": crashing}
-    real = frozenset(registry.demo_ids())  # the built-in bank still names every real demo
-    monkeypatch.setattr("cvquiz.bank._builtin_demo_ids", lambda: real | set(demos))
-    monkeypatch.setattr(registry, "_REGISTRY", demos)
+    failing = DemoSpec("always-fails", "Always fails", "fails", (Param("size", int, 1, "s"),))
+    failing.measure(lambda settings, ctx: None)
+    failing.present(_failing)
+    crashing = DemoSpec("crashes", "Crashes", "crashes", ())
+    crashing.measure(_crashing)
+    crashing.present(_failing)
+    real = index.demo_ids()  # the built-in bank still names every real demo
+    monkeypatch.setattr(index, "demo_ids", lambda: [*real, "always-fails", "crashes"])
+    relu6 = registry.get_demo("relu6")
+    monkeypatch.setattr(
+        index,
+        "DEMO_MODULES",
+        {"always-fails": __name__, "relu6": relu6.module, "crashes": __name__},
+    )
+    monkeypatch.setattr(
+        registry, "_REGISTRY", {"always-fails": failing, "relu6": relu6, "crashes": crashing}
+    )
     result = cli("demo", "always-fails")
     assert result.exit_code == 1
     assert "✗ two is three" in result.stdout
@@ -224,10 +281,18 @@ def test_verify_json_runs_every_demo(cli) -> None:
     result = cli("verify", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert [r["demo_id"] for r in data["results"]] == registry.demo_ids()
+    assert [r["demo_id"] for r in data["results"]] == index.demo_ids()
     assert data["passed"] is True
-    assert data["checks_passed"] == data["checks_total"] == sum(r["checks_total"] for r in data["results"])
-    assert all(isinstance(r["seconds"], float) and r["seconds"] >= 0 for r in data["results"])  # timings: make bench
-    mobilenet = {r["demo_id"]: r for r in data["results"] if r["demo_id"] in set(MOBILENET_MAPPING.values())}
+    assert (
+        data["checks_passed"]
+        == data["checks_total"]
+        == sum(r["checks_total"] for r in data["results"])
+    )
+    assert all(
+        isinstance(r["seconds"], float) and r["seconds"] >= 0 for r in data["results"]
+    )  # timings: make bench
+    mobilenet = {
+        r["demo_id"]: r for r in data["results"] if r["demo_id"] in set(MOBILENET_MAPPING.values())
+    }
     assert len(mobilenet) == 15
     assert result.stderr == ""  # no progress bar when stderr is not a terminal

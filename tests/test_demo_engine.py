@@ -8,13 +8,16 @@ import sys
 
 import pytest
 
-from cvquiz.bank import Question
-from cvquiz.demos import registry
-from cvquiz.demos.registry import Param, demo
+from cvquiz import links
+from cvquiz.bank.model import Question
+from cvquiz.demos import index, registry, runner
+from cvquiz.demos.params import Param, Settings, parse_settings, resolve_settings
+from cvquiz.demos.registry import demo
 from cvquiz.demos.result import (
     COUNTER_SOURCE,
     MACS_CONVENTION,
     DemoResult,
+    Presentation,
     Series,
     Table,
     check,
@@ -22,6 +25,7 @@ from cvquiz.demos.result import (
     format_shape,
     tolerance_text,
 )
+from cvquiz.demos.verify import verify_demos
 from cvquiz.errors import CvquizError
 
 # --- result.py ---------------------------------------------------------------------------------
@@ -71,8 +75,13 @@ def test_to_dict_keeps_counts_as_exact_ints() -> None:
         demo_id="x",
         title="X",
         explanation=("one",),
-        tables=(Table("t", ("name", "params", "ratio"), (("a", big, 0.5), ("b", None, float("nan")))),),
-        checks=(check("c", expected=big, measured=big, source="s"), check("d", expected=1, measured=2, source="s")),
+        tables=(
+            Table("t", ("name", "params", "ratio"), (("a", big, 0.5), ("b", None, float("nan")))),
+        ),
+        checks=(
+            check("c", expected=big, measured=big, source="s"),
+            check("d", expected=1, measured=2, source="s"),
+        ),
         series=(Series("s", (1.0, 2.0), (3.0, 4.0), "x", "y"),),
         convention="MACs",
         params={"in_channels": 64},
@@ -97,24 +106,53 @@ def test_table_and_series_refuse_ragged_data() -> None:
 # --- registry.py: registration ---------------------------------------------------------------
 
 
-def _noop(ctx, *, size: int) -> DemoResult:  # noqa: ANN001
-    return DemoResult(demo_id="ignored", title="t", explanation=())
-
-
 def test_duplicate_demo_id_is_refused() -> None:
     registry.all_demos()
     with pytest.raises(ValueError, match="'depthwise-separable-cost' is registered twice"):
-        demo("depthwise-separable-cost", title="t", summary="s", params=(Param("size", int, 1, "h"),))(_noop)
+        demo(
+            "depthwise-separable-cost", title="t", summary="s", params=(Param("size", int, 1, "h"),)
+        )
 
 
-def test_bad_ids_signatures_and_defaults_are_refused() -> None:
+def test_bad_ids_steps_and_defaults_are_refused() -> None:
     with pytest.raises(ValueError, match="kebab-case"):
-        demo("Bad_Id", title="t", summary="s", params=(Param("size", int, 1, "h"),))(_noop)
-    with pytest.raises(ValueError, match=r"function keywords \['size'\] differ from params \['other'\]"):
-        demo("engine-test-a", title="t", summary="s", params=(Param("other", int, 1, "h"),))(_noop)
+        demo("Bad_Id", title="t", summary="s", params=(Param("size", int, 1, "h"),))
+    with pytest.raises(ValueError, match="size is a multiple of unknown setting 'groups'"):
+        demo(
+            "engine-test-a",
+            title="t",
+            summary="s",
+            params=(Param("size", int, 4, "h", multiple_of="groups"),),
+        )
     with pytest.raises(ValueError, match="default of size is outside an integer in 2..3"):
-        demo("engine-test-b", title="t", summary="s", params=(Param("size", int, 1, "h", min=2, max=3),))(_noop)
-    assert "engine-test-a" not in registry.demo_ids()
+        demo(
+            "engine-test-b",
+            title="t",
+            summary="s",
+            params=(Param("size", int, 1, "h", min=2, max=3),),
+        )
+    spec = registry.DemoSpec("engine-test-c", "t", "s", ())
+    spec.measure(lambda s, ctx: None)
+    with pytest.raises(ValueError, match="'engine-test-c': measure is attached twice"):
+        spec.measure(lambda s, ctx: None)
+    assert "engine-test-a" not in index.demo_ids()
+
+
+def test_a_demo_module_must_register_its_indexed_ids_with_both_steps(monkeypatch) -> None:
+    half = registry.DemoSpec("engine-half", "t", "s", ())
+    half.measure(lambda s, ctx: None)  # defined here, so its module is this test module
+    monkeypatch.setitem(registry._REGISTRY, "engine-half", half)
+    monkeypatch.setitem(index.DEMO_MODULES, "engine-half", __name__)
+    monkeypatch.setattr(registry, "_imported", set())
+    with pytest.raises(ValueError, match=f"'engine-half': {__name__} does not register it"):
+        registry.get_demo("engine-half")
+
+
+def test_every_indexed_demo_is_registered_where_the_index_says() -> None:
+    specs = registry.all_demos()
+    assert [s.id for s in specs] == index.demo_ids()
+    assert {s.id: s.module for s in specs} == index.DEMO_MODULES
+    assert set(registry._REGISTRY) >= set(index.DEMO_MODULES)
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -126,7 +164,10 @@ def test_param_parsing_and_validation() -> None:
     assert size.parse(" 7 ") == 7
     with pytest.raises(CvquizError) as err:
         size.parse("2000")
-    assert err.value.message == "--set size=2000: expected an integer in 1..1024 (input height and width)"
+    assert (
+        err.value.message
+        == "--set size=2000: expected an integer in 1..1024 (input height and width)"
+    )
     with pytest.raises(CvquizError, match="expected an integer in 1..1024"):
         size.parse("3.5")
     stride = Param("stride", int, 1, "stride", choices=(1, 2))
@@ -142,29 +183,58 @@ def test_param_parsing_and_validation() -> None:
         flag.parse("maybe")
 
 
+def test_multiple_of_is_declared_not_hand_written() -> None:
+    params = (
+        Param("groups", int, 4, "groups", min=1, max=64),
+        Param("channels", int, 8, "channels", min=1, max=1024, multiple_of="groups"),
+        Param(
+            "size", int, 64, "size", min=32, max=1024, multiple_of=32, why="the backbone's stride"
+        ),
+        Param("depth", int, 8, "depth", min=2, max=64, multiple_of=2, why="two convs per block"),
+    )
+    assert resolve_settings("d", params, {"channels": "12", "size": "96"}).channels == 12
+    cases = {
+        "channels": ("10", "--set channels=10: must be a multiple of groups=4"),
+        "size": ("100", "--set size=100: must be a multiple of 32 (the backbone's stride)"),
+        "depth": ("7", "--set depth=7: must be even (two convs per block)"),
+    }
+    for name, (value, message) in cases.items():
+        with pytest.raises(CvquizError) as err:
+            resolve_settings("d", params, {name: value})
+        assert err.value.message == message
+    settings = resolve_settings("d", params, None)
+    assert isinstance(settings, Settings) and dict(settings) == {
+        "groups": 4, "channels": 8, "size": 64, "depth": 8,
+    }  # fmt: skip
+    with pytest.raises(AttributeError):
+        settings.width  # noqa: B018
+
+
 def test_settings_are_parsed_and_checked_against_the_demo() -> None:
-    assert registry.parse_settings(["a=1", "b=x=y", "a=2"]) == {"a": "2", "b": "x=y"}
+    assert parse_settings(["a=1", "b=x=y", "a=2"]) == {"a": "2", "b": "x=y"}
     with pytest.raises(CvquizError) as err:
-        registry.parse_settings(["in_channels"])
+        parse_settings(["in_channels"])
     assert err.value.message == "--set in_channels: expected NAME=VALUE, like --set in_channels=64"
     spec = registry.get_demo("depthwise-separable-cost")
-    assert registry.resolve_params(spec, {"in_channels": "32", "stride": 2}) == {
+    assert resolve_settings(spec.id, spec.params, {"in_channels": "32", "stride": 2}) == {
         "in_channels": 32, "out_channels": 128, "kernel": 3, "size": 56, "stride": 2,
     }  # fmt: skip
     with pytest.raises(CvquizError) as err:
-        registry.resolve_params(spec, {"channels": "3"})
+        resolve_settings(spec.id, spec.params, {"channels": "3"})
     assert err.value.message == (
         "--set channels: demo 'depthwise-separable-cost' has no parameter 'channels' "
         "(valid: in_channels, out_channels, kernel, size, stride)"
     )
-    with pytest.raises(CvquizError, match="no demo 'depthwise-cost'; closest: depthwise-separable-cost"):
+    with pytest.raises(
+        CvquizError, match="no demo 'depthwise-cost'; closest: depthwise-separable-cost"
+    ):
         registry.get_demo("depthwise-cost")
 
 
 def test_refuse_large_before_allocating() -> None:
-    registry.refuse_large(2**28, what="ok")
+    runner.refuse_large(2**28, what="ok")
     with pytest.raises(CvquizError) as err:
-        registry.refuse_large(2**33, what="a 64×2048×256×256 tensor")
+        runner.refuse_large(2**33, what="a 64×2048×256×256 tensor")
     assert err.value.message == (
         "a 64×2048×256×256 tensor needs 8,589,934,592 elements (32.0 GiB as float32); "
         "the limit is 268,435,456: choose smaller --set values"
@@ -177,35 +247,68 @@ def test_refuse_large_before_allocating() -> None:
 def test_devices() -> None:
     import torch
 
-    assert str(registry.resolve_device("cpu")) == "cpu"
-    assert str(registry.resolve_device("auto")) == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert str(runner.resolve_device("cpu")) == "cpu"
+    assert str(runner.resolve_device("auto")) == ("cuda" if torch.cuda.is_available() else "cpu")
     with pytest.raises(CvquizError, match="--device tpu: expected one of cpu, cuda, auto"):
-        registry.resolve_device("tpu")
+        runner.resolve_device("tpu")
     if not torch.cuda.is_available():
         with pytest.raises(CvquizError, match="--device cuda: CUDA is not available here"):
-            registry.resolve_device("cuda")
+            runner.resolve_device("cuda")
         with pytest.raises(CvquizError, match="--device cuda:1: CUDA is not available here"):
-            registry.run_demo("relu6", device="cuda:1")
+            runner.run_demo("relu6", device="cuda:1")
 
 
 def test_run_demo_stamps_params_device_and_seed_and_is_deterministic() -> None:
-    first = registry.run_demo("pointwise-as-linear", settings={"size": "5"}, seed=3)
-    again = registry.run_demo("pointwise-as-linear", settings={"size": "5"}, seed=3)
+    first = runner.run_demo("pointwise-as-linear", settings={"size": "5"}, seed=3)
+    again = runner.run_demo("pointwise-as-linear", settings={"size": "5"}, seed=3)
     assert first.params == {"in_channels": 32, "out_channels": 64, "size": 5, "batch": 2}
     assert (first.demo_id, first.device, first.seed) == ("pointwise-as-linear", "cpu", 3)
     assert first.to_dict() == again.to_dict()
+
+
+def test_a_run_is_seeded_and_leaves_the_callers_random_state_alone(monkeypatch) -> None:
+    import torch
+
+    seen: list[tuple[float, float]] = []
+    spec = registry.DemoSpec("engine-seeded", "Seeded", "s", ())
+    spec.measure(
+        lambda s, ctx: (
+            seen.append((torch.rand(1, generator=ctx.rng).item(), torch.rand(1).item()))
+            or len(seen)
+        )
+    )
+    spec.present(lambda n, s: Presentation(explanation=(f"run {n}",)))
+    monkeypatch.setitem(registry._REGISTRY, "engine-seeded", spec)
+    monkeypatch.setitem(index.DEMO_MODULES, "engine-seeded", __name__)
+    torch.manual_seed(123)
+    before = torch.rand(1).item()
+    torch.manual_seed(123)
+    first = runner.run_demo("engine-seeded", seed=5)
+    assert torch.rand(1).item() == before  # the caller's generator did not move
+    runner.run_demo("engine-seeded", seed=5)
+    runner.run_demo("engine-seeded", seed=6)
+    assert seen[0] == seen[1] != seen[2]  # the seed decides both ctx.rng and module init
+    assert seen[0][0] == torch.rand(1, generator=torch.Generator().manual_seed(5)).item()
+    assert (first.title, first.explanation, first.numbers) == ("Seeded", ("run 1",), 1)
 
 
 def test_verify_demos_times_each_demo_with_the_given_clock() -> None:
     ticks = iter(range(100))
     seen: list[str] = []
     specs = [registry.get_demo("relu6"), registry.get_demo("depthwise-separable-cost")]
-    verification = registry.verify_demos(specs, clock=lambda: float(next(ticks)), on_done=lambda v: seen.append(v.spec.id))
+    verification = verify_demos(
+        specs, clock=lambda: float(next(ticks)), on_done=lambda v: seen.append(v.spec.id)
+    )
     assert seen == ["relu6", "depthwise-separable-cost"]
     assert verification.warm_up_seconds == 1.0
     assert [item.seconds for item in verification.items] == [1.0, 1.0]
     data = verification.to_dict()
-    assert (data["demos"], data["passed"], data["checks_passed"], data["checks_total"]) == (2, True, 15, 15)
+    assert (data["demos"], data["passed"], data["checks_passed"], data["checks_total"]) == (
+        2,
+        True,
+        15,
+        15,
+    )
     assert data["results"][0] == {
         "demo_id": "relu6", "checks_passed": 7, "checks_total": 7, "passed": True, "seconds": 1.0, "failed": [],
     }  # fmt: skip
@@ -214,7 +317,14 @@ def test_verify_demos_times_each_demo_with_the_given_clock() -> None:
 # --- finding a demo from a user's words ------------------------------------------------------
 
 
-def _q(number: int, id: str, *, demo: str | None = None, related: tuple[str, ...] = (), question: str = "") -> Question:
+def _q(
+    number: int,
+    id: str,
+    *,
+    demo: str | None = None,
+    related: tuple[str, ...] = (),
+    question: str = "",
+) -> Question:
     return Question(
         bank_id="b", number=number, id=id, topic="mobilenet", difficulty="easy",
         question=question or id, answer="", related=related, demo=demo,
@@ -231,31 +341,33 @@ QUESTIONS = [
 
 
 def test_find_target_by_number_id_words_and_demo_id() -> None:
-    assert registry.find_target(QUESTIONS, "1").spec.id == "depthwise-separable-cost"
-    assert registry.find_target(QUESTIONS, "1").question == QUESTIONS[0]
-    assert registry.find_target(QUESTIONS, "complexity").spec.id == "depthwise-separable-cost"
-    by_id = registry.find_target(QUESTIONS, "strided-depthwise")
+    assert links.find_target(QUESTIONS, "1").spec.id == "depthwise-separable-cost"
+    assert links.find_target(QUESTIONS, "1").question == QUESTIONS[0]
+    assert links.find_target(QUESTIONS, "complexity").spec.id == "depthwise-separable-cost"
+    by_id = links.find_target(QUESTIONS, "strided-depthwise")
     assert (by_id.spec.id, by_id.question) == ("strided-depthwise", None)
     # A question and a demo sharing an id: the demo id wins, and the question is named when it points there.
-    assert registry.find_target(QUESTIONS, "relu6").question == QUESTIONS[2]
-    assert registry.find_target(QUESTIONS, "width-multiplier").question is None
+    assert links.find_target(QUESTIONS, "relu6").question == QUESTIONS[2]
+    assert links.find_target(QUESTIONS, "width-multiplier").question is None
 
 
 def test_question_without_demo_names_the_nearest_demos() -> None:
     with pytest.raises(CvquizError) as err:
-        registry.find_target(QUESTIONS, "2")
-    assert err.value.message.startswith("question 2 (no-demo) has no demo; nearest demos: depthwise-separable-cost")
+        links.find_target(QUESTIONS, "2")
+    assert err.value.message.startswith(
+        "question 2 (no-demo) has no demo; nearest demos: depthwise-separable-cost"
+    )
     with pytest.raises(CvquizError) as err:
-        registry.find_target(QUESTIONS, "lonely")
+        links.find_target(QUESTIONS, "lonely")
     assert err.value.message == "question 5 (lonely) has no demo; see `cvquiz demo --list`"
     with pytest.raises(CvquizError) as err:
-        registry.find_target(QUESTIONS, "depthwize-separable")
+        links.find_target(QUESTIONS, "depthwize-separable")
     assert "demos with close ids: depthwise-separable-cost" in err.value.message
 
 
 def test_catalogue_lists_every_demo_with_its_questions() -> None:
-    entries = {e.spec.id: e for e in registry.catalogue(QUESTIONS)}
-    assert list(entries) == registry.demo_ids()
+    entries = {e.spec.id: e for e in links.catalogue(QUESTIONS)}
+    assert list(entries) == index.demo_ids()
     assert [q.number for q in entries["depthwise-separable-cost"].questions] == [1]
     data = entries["relu6"].to_dict()
     assert data["questions"] == [{"key": "b/relu6", "number": 3, "id": "relu6"}]
@@ -266,8 +378,10 @@ def test_catalogue_lists_every_demo_with_its_questions() -> None:
 
 PROBE = """
 import json, sys
-from cvquiz.demos.registry import all_demos, catalogue, demo_ids
-from cvquiz.bank import load_library
+from cvquiz.demos.registry import all_demos
+from cvquiz.links import catalogue
+from cvquiz.demos.index import demo_ids
+from cvquiz.links import load_library
 specs = all_demos()
 catalogue(load_library().questions)
 print(json.dumps({"demos": len(specs), "heavy": [m for m in ("torch", "numpy") if m in sys.modules]}))
@@ -279,16 +393,20 @@ def test_listing_demos_does_not_import_torch() -> None:
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["heavy"] == []
-    assert data["demos"] == len(registry.demo_ids()) >= 12
+    assert data["demos"] == len(index.demo_ids()) >= 12
 
 
-@pytest.mark.parametrize("args", [["demo", "--list"], ["demo", "--list", "--json"], ["demo", "relu6", "--params"]])
+@pytest.mark.parametrize(
+    "args", [["demo", "--list"], ["demo", "--list", "--json"], ["demo", "relu6", "--params"]]
+)
 def test_demo_list_and_params_commands_do_not_import_torch(args: list[str]) -> None:
     probe = (
-        "import sys\nfrom cvquiz.cli import main\ntry:\n    main()\nexcept SystemExit as exc:\n"
+        "import sys\nfrom cvquiz.cli.app import main\ntry:\n    main()\nexcept SystemExit as exc:\n"
         "    assert exc.code in (0, None), exc.code\nprint('HEAVY', [m for m in ('torch', 'numpy') if m in sys.modules])"
     )
-    proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "HEAVY []"
 

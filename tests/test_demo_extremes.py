@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from cvquiz.demos.registry import Param, all_demos, run_demo
+from cvquiz.demos.params import Param
+from cvquiz.demos.registry import all_demos
+from cvquiz.demos.runner import run_demo
 from cvquiz.errors import CvquizError
 
 

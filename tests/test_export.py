@@ -18,11 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from cvquiz.bank import builtin_bank_path, load_bank, load_library
+from cvquiz.bank.library import builtin_bank_path
 from cvquiz.demos.result import DemoResult, Table, check
 from cvquiz.errors import CvquizError
-from cvquiz.exporters import anki_note, export_questions, resolve_format
+from cvquiz.exporters import anki_note
+from cvquiz.exporters.formats import export_questions, resolve_format
 from cvquiz.exporters.study_sheet import md_inline, md_text
+from cvquiz.links import load_bank, load_library
+from cvquiz.render.labels import DIFFICULTY_ICONS
 
 # Every text field holds '<', '&' and both quotes; answers also hold Markdown syntax and an entity.
 TRICKY_BANK = """\
@@ -80,17 +83,21 @@ def fake_demo(demo_id: str) -> DemoResult:
     """A demo result whose every text holds '<', '&' and quotes, as a stand-in for a torch run."""
     return DemoResult(
         demo_id=demo_id,
-        title="Residual <block> & \"shapes\"",
+        title='Residual <block> & "shapes"',
         explanation=("unused",),
         tables=(
             Table(
                 title="Shapes & 'sizes'",
                 columns=("layer <i>", "params", "ratio"),
-                rows=(("conv1 <3x3> & \"bn\"", 36_864, 0.5), ("sum | total", 73_728, None)),
+                rows=(('conv1 <3x3> & "bn"', 36_864, 0.5), ("sum | total", 73_728, None)),
                 note="note: a < b & c",
             ),
         ),
-        checks=(check("params <exact> & right", expected=73_728, measured=73_728, source="torch 'numel'"),),
+        checks=(
+            check(
+                "params <exact> & right", expected=73_728, measured=73_728, source="torch 'numel'"
+            ),
+        ),
         convention="MACs & <conv> only",
     )
 
@@ -131,7 +138,9 @@ def texts_of(html_text: str) -> str:
         ("-", ".JSON", "json"),
     ],
 )
-def test_format_comes_from_the_option_or_the_extension(output: str, fmt: str | None, expected: str) -> None:
+def test_format_comes_from_the_option_or_the_extension(
+    output: str, fmt: str | None, expected: str
+) -> None:
     assert resolve_format(output, fmt) == expected
 
 
@@ -149,7 +158,12 @@ def test_format_comes_from_the_option_or_the_extension(output: str, fmt: str | N
     ],
 )  # fmt: skip
 def test_user_errors_are_one_line_exit_2_and_write_nothing(
-    cli, tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+    cli,
+    tricky: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     before = sorted(p.name for p in tmp_path.iterdir())
@@ -160,10 +174,15 @@ def test_user_errors_are_one_line_exit_2_and_write_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
-def test_missing_directory_and_directory_target_are_errors(cli, tricky: Path, tmp_path: Path) -> None:
+def test_missing_directory_and_directory_target_are_errors(
+    cli, tricky: Path, tmp_path: Path
+) -> None:
     missing = cli("--bank", str(tricky), "export", "-o", str(tmp_path / "nope" / "x.md"))
     assert missing.exit_code == 2
-    assert missing.stderr == f"cvquiz: error: --output {tmp_path}/nope/x.md: directory '{tmp_path}/nope' does not exist\n"
+    assert (
+        missing.stderr
+        == f"cvquiz: error: --output {tmp_path}/nope/x.md: directory '{tmp_path}/nope' does not exist\n"
+    )
     folder = tmp_path / "folder.md"
     folder.mkdir()
     result = cli("export", "-o", str(folder))
@@ -171,7 +190,9 @@ def test_missing_directory_and_directory_target_are_errors(cli, tricky: Path, tm
     assert result.stderr == f"cvquiz: error: --output {folder}: is a directory; give a file name\n"
 
 
-def test_file_export_reports_what_it_wrote(cli, tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_export_reports_what_it_wrote(
+    cli, tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = export(cli, tricky, "-o", "study.md", "--tag", "tricky")
     assert result.exit_code == 0, result.output
@@ -209,7 +230,10 @@ def test_csv_keeps_text_exact_with_a_header_row(cli, tricky: Path) -> None:
         }
         for q in bank.questions
     ]
-    assert rows[0]["answer"] == "Yes: y = F(x) + x when a < b && c > d; 'single' and \"double\" quotes & &amp; stay."
+    assert (
+        rows[0]["answer"]
+        == "Yes: y = F(x) + x when a < b && c > d; 'single' and \"double\" quotes & &amp; stay."
+    )
 
 
 def test_tsv_header_and_fields_are_escaped_html(cli, tricky: Path) -> None:
@@ -235,7 +259,10 @@ def test_tsv_header_and_fields_are_escaped_html(cli, tricky: Path) -> None:
         "&lt;skip&gt; &amp; &quot;add&quot; · identity",
     ]
     assert first[5] == ""  # no demo without --with-demos
-    assert first[6] == "Tricky &lt;b&gt;bank&lt;/b&gt; &amp; &quot;friends&quot; · Q1 · tricky-bank/angle-brackets"
+    assert (
+        first[6]
+        == "Tricky &lt;b&gt;bank&lt;/b&gt; &amp; &quot;friends&quot; · Q1 · tricky-bank/angle-brackets"
+    )
     assert first[7:] == [
         "cvquiz::topic::resnet cvquiz::difficulty::hard cvquiz::tag::tricky cvquiz::tag::residual",
         'Tricky <b>bank</b> & "friends"::ResNet',  # deck names are plain text in Anki
@@ -265,15 +292,15 @@ def test_markdown_renders_every_character_as_written(cli, tricky: Path) -> None:
     shown = texts_of(rendered)
     bank = load_bank(tricky)
     for q in bank.questions:
-        assert f"{q.icon} Q{q.number}. {q.question}" in shown
+        assert f"{DIFFICULTY_ICONS[q.difficulty]} Q{q.number}. {q.question}" in shown
         assert q.answer in shown
-    assert 'if a < b and c & d:\n    print("<tag>", \'q\')' in shown
+    assert "if a < b and c & d:\n    print(\"<tag>\", 'q')" in shown
     assert '<skip> & "add" · identity' in shown
     headings = [line for line in sheet.splitlines() if line.startswith("#")]
     assert headings == [
         '# Tricky \\<b\\>bank\\</b\\> & "friends"',
         "## ResNet",
-        "### 🔥 Q1. Is \\<b\\>F(x)\\</b\\> & x \"the\" residual's sum?",
+        '### 🔥 Q1. Is \\<b\\>F(x)\\</b\\> & x "the" residual\'s sum?',
         "### 📊 Q3. Pipes \\| and \\*stars\\* and \\_under\\_ and \\`ticks\\` and \\[link\\](x)?",
         "## ViT",
         "### ⚡ Q2. Plain question?",
@@ -284,7 +311,10 @@ def test_markdown_renders_every_character_as_written(cli, tricky: Path) -> None:
 def test_markdown_escapes_only_what_would_change_meaning() -> None:
     assert md_inline("Q&A & a&b") == "Q&A & a&b"
     assert md_inline("&amp; &#39;") == "\\&amp; \\&#39;"
-    assert md_text("1. first\n  - dash\n# hash\n12) twelve\nplain") == "1\\. first\n\\- dash\n\\# hash\n12\\) twelve\nplain"
+    assert (
+        md_text("1. first\n  - dash\n# hash\n12) twelve\nplain")
+        == "1\\. first\n\\- dash\n\\# hash\n12\\) twelve\nplain"
+    )
     assert md_inline("1. not a list in a cell") == "1. not a list in a cell"
 
 
@@ -298,7 +328,9 @@ def test_json_round_trip_is_exact_for_the_whole_bank(cli, tmp_path: Path) -> Non
 
 def test_json_round_trip_of_a_tricky_selection(cli, tricky: Path, tmp_path: Path) -> None:
     out = tmp_path / "mine.json"
-    result = export(cli, tricky, "-o", str(out), "--tag", "tricky", "--difficulty", "hard", "-d", "medium")
+    result = export(
+        cli, tricky, "-o", str(out), "--tag", "tricky", "--difficulty", "hard", "-d", "medium"
+    )
     assert result.exit_code == 0, result.output
     original = load_bank(tricky)
     selected = [q for q in original.questions if q.difficulty in ("hard", "medium")]
@@ -323,7 +355,9 @@ def test_json_refuses_a_selection_spanning_banks(cli, tricky: Path) -> None:
         "narrow it to one bank with --topic or --tag\n"
     )
     result = export(cli, tricky, "-o", "-", "-f", "json", "-d", "easy")
-    assert result.stderr.endswith("narrow it to one, e.g. --topic mobilenet for cnn-architectures or --topic vit for tricky-bank\n")
+    assert result.stderr.endswith(
+        "narrow it to one, e.g. --topic mobilenet for cnn-architectures or --topic vit for tricky-bank\n"
+    )
 
 
 # --------------------------------------------------------------------------- demos
@@ -349,7 +383,7 @@ def test_with_demos_puts_escaped_tables_on_the_card_and_in_the_sheet(
         '<table class="cvq-table"><caption>Shapes &amp; &#x27;sizes&#x27;</caption>'
         "<tr><th>layer &lt;i&gt;</th><th>params</th><th>ratio</th></tr>"
         '<tr><td>conv1 &lt;3x3&gt; &amp; &quot;bn&quot;</td><td class="num">36,864</td><td class="num">0.5</td></tr>'
-        "<tr><td>sum | total</td><td class=\"num\">73,728</td><td>—</td></tr></table>"
+        '<tr><td>sum | total</td><td class="num">73,728</td><td>—</td></tr></table>'
         '<div class="cvq-note">note: a &lt; b &amp; c</div>'
         '<div class="cvq-checks-title">Checks: 1/1 passed</div>'
         '<ul class="cvq-checks"><li class="pass">params &lt;exact&gt; &amp; right: expected 73,728, '
@@ -383,13 +417,17 @@ def test_with_demos_puts_escaped_tables_on_the_card_and_in_the_sheet(
 
 def test_with_demos_runs_the_real_registry_demo(tricky: Path) -> None:
     library = load_library([tricky], env={})
-    result = export_questions(library, output="-", fmt="md", tags=["residual"], topics=["resnet"], with_demos=True, env={})
+    result = export_questions(
+        library, output="-", fmt="md", tags=["residual"], topics=["resnet"], with_demos=True, env={}
+    )
     sheet = result.data.decode("utf-8")
     selected = [q for q in library.questions if q.topic == "resnet" and "residual" in q.tags]
     expected = len({q.demo for q in selected if q.demo})  # each demo runs once
     assert expected >= 2  # the fixture's question and built-in ones (residual-block, ...)
     assert result.demos == expected
-    assert sheet.count("**Demo: ") == sum(1 for q in selected if q.demo)  # shown on every card it serves
+    assert sheet.count("**Demo: ") == sum(
+        1 for q in selected if q.demo
+    )  # shown on every card it serves
     results = re.findall(r"Checks: (\d+)/(\d+) passed", sheet)
     assert len(results) == sheet.count("**Demo: ") and all(done == total for done, total in results)
 
@@ -397,7 +435,7 @@ def test_with_demos_runs_the_real_registry_demo(tricky: Path) -> None:
 def test_without_demos_no_torch_is_imported_in_any_format(tricky: Path, tmp_path: Path) -> None:
     probe = (
         "import json, sys\n"
-        "from cvquiz.cli import main\n"
+        "from cvquiz.cli.app import main\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
         "print('PROBE', json.dumps({'code': code, 'heavy': [m for m in ('torch', 'numpy', 'fsrs', 'anki', 'genanki') if m in sys.modules]}))\n"
     )  # fmt: skip
@@ -435,12 +473,17 @@ def test_an_error_mid_write_leaves_the_old_file_and_no_temporary(
     monkeypatch.setattr(os, "fsync", broken_fsync)
     result = export(cli, tricky, "-o", str(target), "--tag", "tricky")
     assert result.exit_code == 2
-    assert result.stderr == f"cvquiz: error: --output {target}: cannot write (No space left on device)\n"
+    assert (
+        result.stderr
+        == f"cvquiz: error: --output {target}: cannot write (No space left on device)\n"
+    )
     assert target.read_bytes() == b"previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cards.apkg", "tricky.yaml"]
 
 
-def test_a_failing_renderer_writes_nothing(tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_renderer_writes_nothing(
+    tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "sheet.md"
     target.write_text("keep me", encoding="utf-8")
 
@@ -449,12 +492,16 @@ def test_a_failing_renderer_writes_nothing(tricky: Path, tmp_path: Path, monkeyp
 
     library = load_library([tricky], env={})
     with pytest.raises(CvquizError, match="demo 'residual-block' failed"):
-        export_questions(library, output=str(target), tags=["tricky"], with_demos=True, env={}, run_demo=explode)
+        export_questions(
+            library, output=str(target), tags=["tricky"], with_demos=True, env={}, run_demo=explode
+        )
     assert target.read_text(encoding="utf-8") == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sheet.md", "tricky.yaml"]
 
 
-def test_replace_is_the_last_step(tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_replace_is_the_last_step(
+    tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "rows.csv"
     target.write_text("old", encoding="utf-8")
     seen: list[tuple[str, str]] = []
@@ -462,7 +509,9 @@ def test_replace_is_the_last_step(tricky: Path, tmp_path: Path, monkeypatch: pyt
 
     def spy(src, dst) -> None:
         # At the moment of the rename the temporary file is complete and the target still old.
-        seen.append((Path(src).read_text(encoding="utf-8")[:6], Path(dst).read_text(encoding="utf-8")))
+        seen.append(
+            (Path(src).read_text(encoding="utf-8")[:6], Path(dst).read_text(encoding="utf-8"))
+        )
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", spy)
@@ -496,7 +545,9 @@ def test_same_input_gives_the_same_bytes(
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_apkg_timestamps_come_from_source_date_epoch(cli, tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_apkg_timestamps_come_from_source_date_epoch(
+    cli, tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     out = tmp_path / "cards.apkg"
     assert export(cli, tricky, "-o", str(out), "--tag", "tricky").exit_code == 0
@@ -534,10 +585,14 @@ def test_without_source_date_epoch_the_bank_mtime_dates_the_notes(
     os.utime(tricky, (1_600_000_500, 1_600_000_500))  # the bank is edited
     edited = export_questions(library, output=str(tmp_path / "c.apkg"), tags=["tricky"], env={})
     assert edited.timestamp == 1_600_000_500
-    assert _apkg_db(edited.data).execute("select distinct mod from notes").fetchall() == [(1_600_000_500,)]
+    assert _apkg_db(edited.data).execute("select distinct mod from notes").fetchall() == [
+        (1_600_000_500,)
+    ]
 
 
-def test_a_bad_source_date_epoch_is_a_user_error(cli, tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_source_date_epoch_is_a_user_error(
+    cli, tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for bad in ("yesterday", "²", "99999999999", "0"):
         monkeypatch.setenv("SOURCE_DATE_EPOCH", bad)
         result = export(cli, tricky, "-o", str(tmp_path / "x.apkg"))
@@ -555,39 +610,54 @@ def test_unknown_home_in_a_path_is_one_line(cli, monkeypatch: pytest.MonkeyPatch
         "cvquiz: error: --output ~no-such-user-here/x.md: cannot expand '~' (no such user or home directory)"
     )
     result = cli("--bank", "~no-such-user-here/b.yaml", "list")
-    assert result.stderr.strip().startswith("cvquiz: error: --bank ~no-such-user-here/b.yaml: cannot expand")
+    assert result.stderr.strip().startswith(
+        "cvquiz: error: --bank ~no-such-user-here/b.yaml: cannot expand"
+    )
     monkeypatch.setenv("CVQUIZ_BANK", "~no-such-user-here/b.yaml")
-    assert cli("list").stderr.strip().startswith("cvquiz: error: CVQUIZ_BANK ~no-such-user-here/b.yaml:")
+    assert (
+        cli("list")
+        .stderr.strip()
+        .startswith("cvquiz: error: CVQUIZ_BANK ~no-such-user-here/b.yaml:")
+    )
 
 
 def test_with_demos_the_package_is_stamped_now_so_anki_takes_the_new_evidence(
     tricky: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cvquiz.exporters import export_timestamp
+    from cvquiz.exporters.formats import export_timestamp
 
     bank = load_bank(tricky)
     monkeypatch.setattr(time, "time", lambda: 1_800_000_000.5)
     assert export_timestamp([bank], {}) == 1_600_000_000  # the bank file's time
     assert export_timestamp([bank], {}, with_demos=True) == 1_800_000_000
-    assert export_timestamp([bank], {"SOURCE_DATE_EPOCH": "1700000000"}, with_demos=True) == 1_700_000_000
+    assert (
+        export_timestamp([bank], {"SOURCE_DATE_EPOCH": "1700000000"}, with_demos=True)
+        == 1_700_000_000
+    )
 
 
 def test_stable_ids_are_in_ankis_range_and_fixed() -> None:
     assert anki_note.MODEL_ID == anki_note.stable_id("cvquiz-note-v1")
     assert 1 << 30 <= anki_note.MODEL_ID < 1 << 31
     bank = load_bank(builtin_bank_path())
-    ids = {anki_note.deck_id(bank), anki_note.deck_id(bank, "resnet"), anki_note.deck_id(bank, "mobilenet")}
+    ids = {
+        anki_note.deck_id(bank),
+        anki_note.deck_id(bank, "resnet"),
+        anki_note.deck_id(bank, "mobilenet"),
+    }
     assert len(ids) == 3 and all(1 << 30 <= i < 1 << 31 for i in ids)
     q24 = next(q for q in bank.questions if q.number == 24)
     import genanki
 
-    assert anki_note.note_guid(q24) == genanki.guid_for("cnn-architectures/depthwise-vs-standard-cost")
+    assert anki_note.note_guid(q24) == genanki.guid_for(
+        "cnn-architectures/depthwise-vs-standard-cost"
+    )
 
 
 def test_output_through_a_symlink_writes_the_linked_file(tmp_path: Path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
-    from cvquiz.app import app
+    from cvquiz.cli.app import app
 
     real = tmp_path / "real.csv"
     real.write_text("old", encoding="utf-8")
@@ -596,17 +666,21 @@ def test_output_through_a_symlink_writes_the_linked_file(tmp_path: Path, monkeyp
     result = CliRunner().invoke(app, ["export", "-o", str(link)])
     assert result.exit_code == 0, result.output
     assert link.is_symlink()
-    assert real.read_text(encoding="utf-8").startswith("number,id,topic,difficulty,question,answer,tags")
+    assert real.read_text(encoding="utf-8").startswith(
+        "number,id,topic,difficulty,question,answer,tags"
+    )
 
 
 def test_output_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from cvquiz.app import app
+    from cvquiz.cli.app import app
 
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
     result = CliRunner().invoke(app, ["export", "-o", str(fifo)])
     assert result.exit_code == 2
-    assert result.stderr.strip().endswith("is not a regular file; use --output - to write to standard output")
+    assert result.stderr.strip().endswith(
+        "is not a regular file; use --output - to write to standard output"
+    )
     assert stat.S_ISFIFO(fifo.stat().st_mode)

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from cvquiz.bank import Library, load_bank
+from cvquiz.bank.model import Library
 from cvquiz.demos.result import DemoResult, Table, check
-from cvquiz.exporters import anki_note, export_questions
+from cvquiz.exporters import anki_note
+from cvquiz.exporters.formats import export_questions
+from cvquiz.links import load_bank
 
 anki_collection = pytest.importorskip("anki.collection")
 Collection = anki_collection.Collection
@@ -49,7 +51,7 @@ questions:
     question: "Pointwise?"
     answer: "1×1 conv mixing channels."
 """
-EDITED = BANK.replace("Because a < b && 'identity' is easy.", "Edited: a > b & \\\"still\\\" easy.")
+EDITED = BANK.replace("Because a < b && 'identity' is easy.", 'Edited: a > b & \\"still\\" easy.')
 
 
 @pytest.fixture
@@ -69,7 +71,9 @@ def col(tmp_path: Path) -> Iterator:
     collection.close()
 
 
-def export_to(bank: Path, out: Path, *, env: dict[str, str] | None = None, tags: tuple[str, ...] = ()) -> None:
+def export_to(
+    bank: Path, out: Path, *, env: dict[str, str] | None = None, tags: tuple[str, ...] = ()
+) -> None:
     """Export the test bank alone (not the built-in one) to `out`, its format from the extension."""
     export_questions(Library(banks=(load_bank(bank),)), output=str(out), tags=tags, env=env or {})
 
@@ -83,7 +87,9 @@ def notes_by_guid(col) -> dict:
     return {n.guid: n for n in (col.get_note(nid) for nid in col.find_notes(""))}
 
 
-def test_apkg_imports_every_note_with_fields_tags_and_decks(col, bank: Path, tmp_path: Path) -> None:
+def test_apkg_imports_every_note_with_fields_tags_and_decks(
+    col, bank: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "cards.apkg"
     export_to(bank, out)
     log = import_apkg(col, out)
@@ -110,7 +116,15 @@ def test_apkg_imports_every_note_with_fields_tags_and_decks(col, bank: Path, tmp
     notetype = first.note_type()
     assert notetype["name"] == "cvquiz Q&A"
     assert notetype["id"] == anki_note.MODEL_ID
-    assert [f["name"] for f in notetype["flds"]] == ["Number", "Question", "Answer", "Code", "Concepts", "Demo", "Source"]
+    assert [f["name"] for f in notetype["flds"]] == [
+        "Number",
+        "Question",
+        "Answer",
+        "Code",
+        "Concepts",
+        "Demo",
+        "Source",
+    ]
     assert ".nightMode" in notetype["css"] and ".night_mode" in notetype["css"]
     decks = {col.decks.name(card.did) for card in (col.get_card(cid) for cid in col.find_cards(""))}
     assert decks == {'Anki <test> & "bank"::ResNet', 'Anki <test> & "bank"::MobileNet'}
@@ -120,7 +134,9 @@ def test_apkg_imports_every_note_with_fields_tags_and_decks(col, bank: Path, tmp
     answer_html = card.answer()
     assert "<b>F(x)</b>" not in answer_html
     assert "Why &lt;b&gt;F(x)&lt;/b&gt; + x &amp; not &quot;F(x)&quot;?" in answer_html
-    assert "<pre><code>y = f(x) + x  # &lt;add&gt; &amp; &quot;skip&quot;</code></pre>" in answer_html
+    assert (
+        "<pre><code>y = f(x) + x  # &lt;add&gt; &amp; &quot;skip&quot;</code></pre>" in answer_html
+    )
 
 
 def test_reimport_after_an_edited_answer_updates_the_note(col, bank: Path, tmp_path: Path) -> None:
@@ -129,7 +145,9 @@ def test_reimport_after_an_edited_answer_updates_the_note(col, bank: Path, tmp_p
     guid = anki_note.note_guid(load_bank(bank).questions[0])
     note_id = notes_by_guid(col)[guid].id
     bank.write_text(EDITED, encoding="utf-8")
-    os.utime(bank, (1_650_000_600, 1_650_000_600))  # editing the bank moves its mtime, and the notes' mod
+    os.utime(
+        bank, (1_650_000_600, 1_650_000_600)
+    )  # editing the bank moves its mtime, and the notes' mod
     export_to(bank, tmp_path / "v2.apkg")
     log = import_apkg(col, tmp_path / "v2.apkg")
     assert (len(log.new), len(log.updated), len(log.duplicate)) == (0, 3, 0)
@@ -148,7 +166,9 @@ def test_an_unchanged_reexport_changes_nothing_in_anki(col, bank: Path, tmp_path
     assert (len(log.new), len(log.updated), len(log.duplicate)) == (0, 0, 3)
 
 
-def test_anki_keeps_its_copy_when_the_reexport_is_not_newer(col, bank: Path, tmp_path: Path) -> None:
+def test_anki_keeps_its_copy_when_the_reexport_is_not_newer(
+    col, bank: Path, tmp_path: Path
+) -> None:
     """Why the mod time matters: the same SOURCE_DATE_EPOCH after an edit is not 'newer' to Anki."""
     epoch = {"SOURCE_DATE_EPOCH": "1700000000"}
     export_to(bank, tmp_path / "v1.apkg", env=epoch)
@@ -158,14 +178,19 @@ def test_anki_keeps_its_copy_when_the_reexport_is_not_newer(col, bank: Path, tmp
     log = import_apkg(col, tmp_path / "same-epoch.apkg")
     assert (len(log.updated), len(log.duplicate)) == (0, 3)
     guid = anki_note.note_guid(load_bank(bank).questions[0])
-    assert notes_by_guid(col)[guid]["Answer"] == "Because a &lt; b &amp;&amp; &#x27;identity&#x27; is easy."
+    assert (
+        notes_by_guid(col)[guid]["Answer"]
+        == "Because a &lt; b &amp;&amp; &#x27;identity&#x27; is easy."
+    )
     export_to(bank, tmp_path / "later-epoch.apkg", env={"SOURCE_DATE_EPOCH": "1700000060"})
     log = import_apkg(col, tmp_path / "later-epoch.apkg")
     assert (len(log.updated), col.note_count()) == (3, 3)
     assert notes_by_guid(col)[guid]["Answer"] == "Edited: a &gt; b &amp; &quot;still&quot; easy."
 
 
-def test_an_edit_made_in_anki_survives_a_reexport_of_an_unchanged_bank(col, bank: Path, tmp_path: Path) -> None:
+def test_an_edit_made_in_anki_survives_a_reexport_of_an_unchanged_bank(
+    col, bank: Path, tmp_path: Path
+) -> None:
     export_to(bank, tmp_path / "v1.apkg")
     import_apkg(col, tmp_path / "v1.apkg")
     guid = anki_note.note_guid(load_bank(bank).questions[1])
@@ -206,7 +231,10 @@ def test_tsv_import_honours_the_guid_column_and_updates(col, bank: Path, tmp_pat
     assert {guid: note.id for guid, note in notes.items()} == before
     first = notes[anki_note.note_guid(load_bank(bank).questions[0])]
     assert first["Answer"] == "Edited: a &gt; b &amp; &quot;still&quot; easy."
-    assert first["Code"] == "<pre><code>y = f(x) + x  # &lt;add&gt; &amp; &quot;skip&quot;</code></pre>"
+    assert (
+        first["Code"]
+        == "<pre><code>y = f(x) + x  # &lt;add&gt; &amp; &quot;skip&quot;</code></pre>"
+    )
     assert sorted(first.tags) == [
         "cvquiz::difficulty::hard", "cvquiz::tag::residual", "cvquiz::tag::shortcut", "cvquiz::topic::resnet"
     ]  # fmt: skip
@@ -218,7 +246,9 @@ def test_tsv_alone_adds_notes_to_the_decks_it_names(col, bank: Path, tmp_path: P
     import_apkg(col, tmp_path / "one.apkg")
     out = tmp_path / "cards.tsv"
     export_to(bank, out)
-    log = col.import_csv(ImportCsvRequest(path=str(out), metadata=col.get_csv_metadata(str(out), None))).log
+    log = col.import_csv(
+        ImportCsvRequest(path=str(out), metadata=col.get_csv_metadata(str(out), None))
+    ).log
     assert (len(log.new), len(log.duplicate)) == (2, 1)
     source = load_bank(bank)
     notes = notes_by_guid(col)
@@ -226,7 +256,9 @@ def test_tsv_alone_adds_notes_to_the_decks_it_names(col, bank: Path, tmp_path: P
     for q in source.questions:
         note = notes[anki_note.note_guid(q)]
         assert note.fields == anki_note.note_fields(q, source)
-        assert {col.decks.name(c.did) for c in note.cards()} == {anki_note.deck_name(source, q.topic)}
+        assert {col.decks.name(c.did) for c in note.cards()} == {
+            anki_note.deck_name(source, q.topic)
+        }
 
 
 def test_demo_tables_travel_on_the_card(col, bank: Path, tmp_path: Path) -> None:
@@ -234,12 +266,18 @@ def test_demo_tables_travel_on_the_card(col, bank: Path, tmp_path: Path) -> None
         demo_id="residual-block",
         title="Residual <block>",
         explanation=(),
-        tables=(Table(title="Shapes & sizes", columns=("layer", "params"), rows=(("conv <3x3>", 36_864),)),),
-        checks=(check("params & \"count\"", expected=36_864, measured=36_864, source="numel"),),
+        tables=(
+            Table(
+                title="Shapes & sizes", columns=("layer", "params"), rows=(("conv <3x3>", 36_864),)
+            ),
+        ),
+        checks=(check('params & "count"', expected=36_864, measured=36_864, source="numel"),),
     )
     out = tmp_path / "cards.apkg"
     library = Library(banks=(load_bank(bank),))
-    export = export_questions(library, output=str(out), with_demos=True, env={}, run_demo=lambda demo_id: result)
+    export = export_questions(
+        library, output=str(out), with_demos=True, env={}, run_demo=lambda demo_id: result
+    )
     assert export.demos == 1
     import_apkg(col, out)
     source = load_bank(bank)
@@ -250,4 +288,7 @@ def test_demo_tables_travel_on_the_card(col, bank: Path, tmp_path: Path) -> None
     shown = first.cards()[0].answer()
     assert '<table class="cvq-table"><caption>Shapes &amp; sizes</caption>' in shown
     assert '<tr><td>conv &lt;3x3&gt;</td><td class="num">36,864</td></tr>' in shown
-    assert '<li class="pass">params &amp; &quot;count&quot;: expected 36,864, measured 36,864 (exact; numel)</li>' in shown
+    assert (
+        '<li class="pass">params &amp; &quot;count&quot;: expected 36,864, measured 36,864 (exact; numel)</li>'
+        in shown
+    )

@@ -34,7 +34,10 @@ def test_every_screen_shows_brackets_as_written(tmp_path: Path, cli, monkeypatch
     screens["history"] = cli(*base, "history")
     for name, result in screens.items():
         assert result.exit_code == 0, (name, result.output)
-    assert "[/] My [bold]bank" in screens["check"].stdout and "bank id brackets" in screens["check"].stdout
+    assert (
+        "[/] My [bold]bank" in screens["check"].stdout
+        and "bank id brackets" in screens["check"].stdout
+    )
     for name in ("list", "show", "practice", "stats", "history"):
         assert QUESTION in screens[name].stdout, name
     assert "An [i]answer[/i] [/]" in screens["show"].stdout

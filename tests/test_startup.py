@@ -10,10 +10,18 @@ import sys
 import pytest
 
 HEAVY = ("torch", "numpy", "fsrs", "genanki", "rapidfuzz", "anki")
+# What a command may know of the demos without running one: the torch-free declarations (which
+# ids exist, their settings, the result types). No demo module, zoo, runner or verifier.
+DEMO_DECLARATIONS = {
+    "cvquiz.demos.index",
+    "cvquiz.demos.params",
+    "cvquiz.demos.registry",
+    "cvquiz.demos.result",
+}
 
 PROBE = """
 import json, sys
-from cvquiz.cli import main
+from cvquiz.cli.app import main
 try:
     main()
 except SystemExit as exc:
@@ -21,7 +29,8 @@ except SystemExit as exc:
 else:
     code = 0
 heavy = [m for m in {heavy!r} if m in sys.modules]
-sys.stderr.write("\\nPROBE " + json.dumps({{"code": code, "heavy": heavy}}) + "\\n")
+demos = sorted(m for m in sys.modules if m.startswith("cvquiz.demos."))
+sys.stderr.write("\\nPROBE " + json.dumps({{"code": code, "heavy": heavy, "demos": demos}}) + "\\n")
 """
 
 
@@ -29,7 +38,10 @@ def run_probe(*args: str) -> dict:
     env = {**os.environ, "COLUMNS": "80"}
     proc = subprocess.run(
         [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
-        capture_output=True, text=True, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     line = next(x for x in proc.stderr.splitlines() if x.startswith("PROBE "))
     return json.loads(line.removeprefix("PROBE "))
@@ -45,15 +57,22 @@ def run_probe(*args: str) -> dict:
         ["show", "bottleneck"],
         ["check"],
         ["--version"],
+        ["stats"],
+        ["history"],
+        ["list", "--due"],
+        ["export", "-o", "-", "--format", "csv"],
     ],
 )
-def test_commands_without_demos_do_not_import_torch(args: list[str]) -> None:
+def test_commands_without_demos_import_neither_torch_nor_a_demo(args: list[str]) -> None:
     probe = run_probe(*args)
     assert probe["code"] in (0, None), probe
-    assert [m for m in probe["heavy"] if m != "rapidfuzz"] == [], probe
+    assert [m for m in probe["heavy"] if m not in ("rapidfuzz", "fsrs", "genanki")] == [], probe
+    assert set(probe["demos"]) <= DEMO_DECLARATIONS, probe
 
 
 def test_python_dash_m_and_version() -> None:
-    proc = subprocess.run([sys.executable, "-m", "cvquiz", "--version"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cvquiz", "--version"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("cvquiz 0.")

@@ -194,8 +194,19 @@ class Series:
 
 
 @dataclass(frozen=True)
+class Presentation:
+    """What a demo's `present` step makes of its numbers: text, tables, checks and series."""
+
+    explanation: tuple[str, ...]
+    tables: tuple[Table, ...] = ()
+    checks: tuple[Check, ...] = ()
+    series: tuple[Series, ...] = ()
+    convention: str | None = None
+
+
+@dataclass(frozen=True)
 class DemoResult:
-    """Everything one demo run found; the registry fills params, device and seed."""
+    """One demo run: its numbers as measured, their presentation, and the settings, device and seed."""
 
     demo_id: str
     title: str
@@ -207,6 +218,7 @@ class DemoResult:
     params: dict[str, object] = field(default_factory=dict)
     device: str = "cpu"
     seed: int = 0
+    numbers: Any = field(default=None, repr=False, compare=False)  # what `measure` returned
 
     @property
     def passed(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 
-from cvquiz.bank import Bank, Question
+from cvquiz.bank.model import Bank, Question
 from cvquiz.demos.result import DemoResult, format_cell
 from cvquiz.exporters.demo_evidence import check_line
 

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 
-from cvquiz.bank import Bank, Question
+from cvquiz.bank.model import Bank, Question
 from cvquiz.demos.result import DemoResult
 from cvquiz.exporters import anki_note
 

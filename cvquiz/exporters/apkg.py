@@ -10,7 +10,7 @@ import time
 import zipfile
 from collections.abc import Mapping, Sequence
 
-from cvquiz.bank import Bank, Question
+from cvquiz.bank.model import Bank, Question
 from cvquiz.demos.result import DemoResult
 from cvquiz.exporters import anki_note
 

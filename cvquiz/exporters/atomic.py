@@ -6,8 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from cvquiz.bank import display_path
 from cvquiz.errors import CvquizError
+from cvquiz.paths import display_path
 
 
 def resolve_target(path: Path) -> Path:
@@ -22,10 +22,14 @@ def check_target(path: Path) -> None:
     if target.is_dir():
         raise CvquizError(f"--output {shown}: is a directory; give a file name")
     if not target.parent.is_dir():
-        raise CvquizError(f"--output {shown}: directory '{display_path(path.parent)}' does not exist")
+        raise CvquizError(
+            f"--output {shown}: directory '{display_path(path.parent)}' does not exist"
+        )
     if target.exists() and not target.is_file():
         # A device, FIFO or socket cannot be replaced atomically (and must never be replaced).
-        raise CvquizError(f"--output {shown}: is not a regular file; use --output - to write to standard output")
+        raise CvquizError(
+            f"--output {shown}: is not a regular file; use --output - to write to standard output"
+        )
 
 
 def _new_file_mode(path: Path) -> int:

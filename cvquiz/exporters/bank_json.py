@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 
-from cvquiz.bank import Bank, Question
+from cvquiz.bank.model import Bank, Question
 
 
 def closed_selection(questions: Sequence[Question]) -> list[Question]:

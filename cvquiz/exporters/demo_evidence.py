@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from cvquiz.bank import Question
+from cvquiz.bank.model import Question
 from cvquiz.demos.result import Check, DemoResult, format_cell
 
 RunDemo = Callable[[str], DemoResult]
@@ -12,7 +12,7 @@ RunDemo = Callable[[str], DemoResult]
 
 def registry_run_demo(demo_id: str) -> DemoResult:
     """The registry's run_demo with its defaults (CPU, seed 0), imported only when demos are wanted."""
-    from cvquiz.demos.registry import run_demo
+    from cvquiz.demos.runner import run_demo
 
     return run_demo(demo_id)
 

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from cvquiz.bank import Question
+from cvquiz.bank.model import Question
 
 HEADER = ("number", "id", "topic", "difficulty", "question", "answer", "tags")
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from cvquiz.bank import DIFFICULTIES, DIFFICULTY_ICONS, Bank, Question
+from cvquiz.bank.model import DIFFICULTIES, Bank, Question
 from cvquiz.demos.result import DemoResult, Table, format_cell
 from cvquiz.exporters.anki_note import topic_label
 from cvquiz.exporters.demo_evidence import check_line
+from cvquiz.render.labels import DIFFICULTY_ICONS
 from cvquiz.words import plural
 
 # Characters that start Markdown syntax anywhere in a line; a backslash makes each one literal.
@@ -70,7 +71,12 @@ def _demo(result: DemoResult) -> list[str]:
 
 
 def _question(q: Question, demo: DemoResult | None) -> list[str]:
-    lines = [f"### {q.icon} Q{q.number}. {md_inline(q.question)}", "", md_text(q.answer), ""]
+    lines = [
+        f"### {DIFFICULTY_ICONS[q.difficulty]} Q{q.number}. {md_inline(q.question)}",
+        "",
+        md_text(q.answer),
+        "",
+    ]
     if q.code:
         lines += [_fence(q.code), ""]
     if q.concepts:

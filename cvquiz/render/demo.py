@@ -15,9 +15,11 @@ from rich.text import Text
 from cvquiz.demos.result import format_cell
 
 if TYPE_CHECKING:
-    from cvquiz.bank import Question
-    from cvquiz.demos.registry import CatalogueEntry, DemoSpec, Verified
+    from cvquiz.bank.model import Question
+    from cvquiz.demos.registry import DemoSpec
     from cvquiz.demos.result import Check, DemoResult, Series, Table
+    from cvquiz.demos.verify import Verified
+    from cvquiz.links import CatalogueEntry
 
 PASS, FAIL = "✓", "✗"
 BAR_WIDTH = 36
@@ -69,7 +71,9 @@ def _series(series: Series) -> Group:
     return Group(*lines)
 
 
-def render_result(console: Console, result: DemoResult, *, question: Question | None = None) -> None:
+def render_result(
+    console: Console, result: DemoResult, *, question: Question | None = None
+) -> None:
     """A demo result: title, explanation, settings, tables, plots, checks, convention, verdict."""
     console.print(Rule(Text(result.title, style="bold"), align="left"))
     where = f"demo {result.demo_id}"
@@ -78,7 +82,11 @@ def render_result(console: Console, result: DemoResult, *, question: Question | 
     console.print(Text(f"{where} · {result.device} · seed {result.seed}", style="dim"))
     if result.params:
         settings = " ".join(f"{k}={fmt(v).replace(',', '')}" for k, v in result.params.items())
-        console.print(Text.assemble(("settings: ", "dim"), settings, (" (change with --set NAME=VALUE)", "dim")))
+        console.print(
+            Text.assemble(
+                ("settings: ", "dim"), settings, (" (change with --set NAME=VALUE)", "dim")
+            )
+        )
     console.print()
     for line in result.explanation:
         console.print(Text(line))
@@ -89,7 +97,9 @@ def render_result(console: Console, result: DemoResult, *, question: Question | 
         console.print()
         console.print(_series(series))
     console.print()
-    console.print(Text(f"Checks ({result.checks_passed}/{len(result.checks)} passed)", style="bold"))
+    console.print(
+        Text(f"Checks ({result.checks_passed}/{len(result.checks)} passed)", style="bold")
+    )
     console.print(_checks(result.checks))
     if result.convention:
         console.print()
@@ -121,11 +131,13 @@ def render_params(console: Console, spec: DemoSpec, *, question: Question | None
         table.add_row(p.name, fmt(p.default).replace(",", ""), p.allowed(), p.help)
     console.print(table)
     first = spec.params[0]
-    console.print(Text(f"example: cvquiz demo {spec.id} --set {first.name}={_example(first)}", style="dim"))
+    console.print(
+        Text(f"example: cvquiz demo {spec.id} --set {first.name}={_example(first)}", style="dim")
+    )
 
 
 def _example(p: object) -> str:
-    from cvquiz.demos.registry import Param
+    from cvquiz.demos.params import Param
 
     assert isinstance(p, Param)
     if p.choices:
@@ -141,7 +153,10 @@ def _example(p: object) -> str:
 def render_catalogue(console: Console, entries: Sequence[CatalogueEntry]) -> None:
     """Every demo, the questions it serves, and what it shows."""
     table = RichTable(
-        title=Text(f"{len(entries)} demos: run one with `cvquiz demo ID` or `cvquiz demo QUESTION`", style="bold"),
+        title=Text(
+            f"{len(entries)} demos: run one with `cvquiz demo ID` or `cvquiz demo QUESTION`",
+            style="bold",
+        ),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,

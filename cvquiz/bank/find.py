@@ -1,4 +1,4 @@
-"""Choosing questions: filters by topic, difficulty and tag, and finding one question from a user's words."""
+"""Finding questions: filters by topic, difficulty and tag, and one question from a user's words."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from cvquiz.bank import DIFFICULTIES, Question
+from cvquiz.bank.model import DIFFICULTIES, Library, Question
 from cvquiz.errors import CvquizError
 from cvquiz.suggest import closest
 
@@ -27,7 +27,9 @@ def _normalise(option: str, values: Iterable[str], valid: Sequence[str]) -> tupl
         if v not in valid:
             hint = closest(v, valid, limit=1)
             extra = f"; did you mean '{hint[0]}'?" if hint else ""
-            raise CvquizError(f"{option}: unknown value '{value}' (valid: {', '.join(valid)}){extra}")
+            raise CvquizError(
+                f"{option}: unknown value '{value}' (valid: {', '.join(valid)}){extra}"
+            )
         if v not in chosen:
             chosen.append(v)
     return tuple(chosen)
@@ -75,14 +77,20 @@ def resolve_question(questions: Sequence[Question], query: str) -> Question:
     """Find one question by number, id, bank-id/id, or words; raise a helpful error otherwise."""
     query = query.strip()
     if not query:
-        raise CvquizError("QUESTION: give a number (24), an id (depthwise-conv) or words (bottleneck)")
+        raise CvquizError(
+            "QUESTION: give a number (24), an id (depthwise-conv) or words (bottleneck)"
+        )
     bank_number = re.fullmatch(r"([a-z0-9-]+)/(\d+)", query.lower())
     if bank_number:  # cnn-architectures/24
-        matches = [q for q in questions if q.bank_id == bank_number[1] and q.number == int(bank_number[2])]
+        matches = [
+            q for q in questions if q.bank_id == bank_number[1] and q.number == int(bank_number[2])
+        ]
     elif query.isascii() and query.isdigit():
         matches = [q for q in questions if q.number == int(query)]
     elif re.fullmatch(r"[-+]?[\d.,]+", query) or (query.isdigit() and not query.isascii()):
-        raise CvquizError(f"QUESTION: '{query}' is not a question number (numbers are whole, like 24)")
+        raise CvquizError(
+            f"QUESTION: '{query}' is not a question number (numbers are whole, like 24)"
+        )
     else:
         low = query.lower()
         matches = [q for q in questions if low in (q.id, q.key)]
@@ -115,3 +123,35 @@ def _word_matches(questions: Sequence[Question], words: list[str]) -> list[Quest
         if found:
             return found
     return []
+
+
+def find_questions(
+    library: Library,
+    *,
+    topics: Iterable[str] = (),
+    difficulties: Iterable[str] = (),
+    tags: Iterable[str] = (),
+) -> list[Question]:
+    """The library's questions that match the filters, in bank order."""
+    filters = make_filters(library.questions, topics=topics, difficulties=difficulties, tags=tags)
+    return apply_filters(library.questions, filters)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A question with the related questions it names, resolved."""
+
+    question: Question
+    related: tuple[Question, ...]
+
+
+def lookup(library: Library, query: str) -> Found:
+    """One question from a number, id or words; several matches raise AmbiguousQuestion."""
+    question = resolve_question(library.questions, query)
+    by_key = library.by_key()
+    related = tuple(
+        by_key[f"{question.bank_id}/{rid}"]
+        for rid in question.related
+        if f"{question.bank_id}/{rid}" in by_key
+    )
+    return Found(question=question, related=related)

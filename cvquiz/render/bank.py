@@ -12,8 +12,11 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from cvquiz.bank import DIFFICULTIES, DIFFICULTY_ICONS, Question, display_path
-from cvquiz.browse import BankSummary, Found
+from cvquiz.bank.find import Found
+from cvquiz.bank.model import DIFFICULTIES, Question
+from cvquiz.bank.summary import BankSummary
+from cvquiz.paths import display_path
+from cvquiz.render.labels import DIFFICULTY_ICONS
 from cvquiz.words import plural
 
 DIFFICULTY_STYLES = {"easy": "green", "medium": "yellow", "hard": "red"}
@@ -30,7 +33,13 @@ def render_list(console: Console, questions: Sequence[Question]) -> None:
         return
     banks = list(dict.fromkeys(q.bank_id for q in questions))
     for bank_id in banks:
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            show_edge=False,
+            padding=(0, 1),
+            collapse_padding=True,
+        )
         if len(banks) > 1:
             table.title = Text(f"bank {bank_id}", style="bold")
             table.title_justify = "left"
@@ -41,7 +50,14 @@ def render_list(console: Console, questions: Sequence[Question]) -> None:
         table.add_column("question", ratio=1)
         table.add_column("▶", justify="center")
         for q in (q for q in questions if q.bank_id == bank_id):
-            table.add_row(str(q.number), q.id, q.topic, difficulty_text(q.difficulty), Text(q.question), "▶" if q.demo else "")
+            table.add_row(
+                str(q.number),
+                q.id,
+                q.topic,
+                difficulty_text(q.difficulty),
+                Text(q.question),
+                "▶" if q.demo else "",
+            )
         console.print(table)
     demos = sum(1 for q in questions if q.demo)
     console.print(
@@ -52,27 +68,48 @@ def render_list(console: Console, questions: Sequence[Question]) -> None:
 
 def render_question(console: Console, found: Found) -> None:
     q = found.question
-    title = Text.assemble((f"Q{q.number}", "bold"), " · ", (q.topic, "magenta"), " · ", difficulty_text(q.difficulty))
+    title = Text.assemble(
+        (f"Q{q.number}", "bold"), " · ", (q.topic, "magenta"), " · ", difficulty_text(q.difficulty)
+    )
     parts: list = [Text(q.question, style="bold"), Text(""), Text(q.answer)]
     if q.code:
-        parts += [Text(""), Syntax(q.code, "python", theme="ansi_dark", background_color="default", word_wrap=True)]
-    console.print(Panel(Group(*parts), title=title, title_align="left", subtitle=q.key, subtitle_align="right"))
+        parts += [
+            Text(""),
+            Syntax(q.code, "python", theme="ansi_dark", background_color="default", word_wrap=True),
+        ]
+    console.print(
+        Panel(
+            Group(*parts), title=title, title_align="left", subtitle=q.key, subtitle_align="right"
+        )
+    )
     if q.concepts:
-        console.print(Text("Key concepts: ", style="bold").append(", ".join(c.name for c in q.concepts), style=""))
+        console.print(
+            Text("Key concepts: ", style="bold").append(
+                ", ".join(c.name for c in q.concepts), style=""
+            )
+        )
     if q.tags:
         console.print(Text("Tags: ", style="bold").append(", ".join(q.tags), style="dim"))
     if found.related:
         console.print(Text("Next an interviewer may ask:", style="bold"))
         for r in found.related:
-            console.print(Text.assemble("  ", (f"{r.number:>2}", "bold"), f"  {r.question}  ", (f"({r.id})", "dim")))
+            console.print(
+                Text.assemble(
+                    "  ", (f"{r.number:>2}", "bold"), f"  {r.question}  ", (f"({r.id})", "dim")
+                )
+            )
     if q.demo:
-        console.print(Text.assemble("Live demo: ", (f"cvquiz demo {q.number}", "bold green"), f"  ({q.demo})"))
+        console.print(
+            Text.assemble("Live demo: ", (f"cvquiz demo {q.number}", "bold green"), f"  ({q.demo})")
+        )
 
 
 def render_ambiguous(console: Console, query: str, matches: Sequence[Question]) -> None:
     console.print(f"{len(matches)} questions match '{escape(query)}'; say which:")
     for q in matches:
-        console.print(Text.assemble("  ", (f"{q.number:>2}", "bold"), "  ", (q.id, "cyan"), f"  {q.question}"))
+        console.print(
+            Text.assemble("  ", (f"{q.number:>2}", "bold"), "  ", (q.id, "cyan"), f"  {q.question}")
+        )
 
 
 def render_check(console: Console, summaries: Sequence[BankSummary]) -> None:
@@ -84,7 +121,16 @@ def render_check(console: Console, summaries: Sequence[BankSummary]) -> None:
             table.add_column(f"{DIFFICULTY_ICONS[d]} {d}", justify="right")
         table.add_column("total", justify="right", style="bold")
         for topic in s.topics:
-            table.add_row(topic, *(str(s.total(topic=topic, difficulty=d)) for d in DIFFICULTIES), str(s.total(topic=topic)))
-        table.add_row("all", *(str(s.total(difficulty=d)) for d in DIFFICULTIES), str(s.total()), style="bold")
+            table.add_row(
+                topic,
+                *(str(s.total(topic=topic, difficulty=d)) for d in DIFFICULTIES),
+                str(s.total(topic=topic)),
+            )
+        table.add_row(
+            "all", *(str(s.total(difficulty=d)) for d in DIFFICULTIES), str(s.total()), style="bold"
+        )
         console.print(table)
-        console.print(f"[green]✓[/] {escape(display_path(s.bank.path))}: {plural(s.total(), 'question')}, valid", highlight=False)
+        console.print(
+            f"[green]✓[/] {escape(display_path(s.bank.path))}: {plural(s.total(), 'question')}, valid",
+            highlight=False,
+        )

@@ -6,11 +6,10 @@ from typing import Annotated
 
 import typer
 
-from cvquiz.app import app, get_library
-from cvquiz.commands.browse import DifficultyOpt, TagOpt, TopicOpt
+from cvquiz.cli.context import get_library
+from cvquiz.cli.options import DifficultyOpt, TagOpt, TopicOpt
 
 
-@app.command()
 def export(
     ctx: typer.Context,
     output: Annotated[
@@ -43,7 +42,7 @@ def export(
     ] = False,
 ) -> None:
     """Export questions: Anki deck (.apkg), Anki text (.tsv), spreadsheet (.csv), study sheet (.md), bank (.json)."""
-    from cvquiz.exporters import export_questions
+    from cvquiz.exporters.formats import export_questions
 
     result = export_questions(
         get_library(ctx),
@@ -58,7 +57,7 @@ def export(
     if result.path is None:
         typer.echo(result.data, nl=False)
         return
-    from cvquiz.bank import display_path
+    from cvquiz.paths import display_path
     from cvquiz.words import plural
 
     demos = f", {plural(result.demos, 'demo')} run" if with_demos else ""

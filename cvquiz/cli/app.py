@@ -1,27 +1,18 @@
-"""The Typer application, its global options, and what every command shares (library, consoles, errors)."""
+"""The Typer application: its global options, one error line for any usage error, and its commands."""
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer vendors click from 0.26
 from typer.core import TyperGroup
 
 from cvquiz import __version__
+from cvquiz.cli.commands import browse, demo, export, practice
+from cvquiz.cli.context import fail
 from cvquiz.errors import CvquizError
-
-
-def _fail(message: str, exit_code: int = 2) -> typer.Exit:
-    """Print one error line on stderr; the message is plain text (it may quote [brackets]), never markup."""
-    err_console().print(Text.assemble(("cvquiz: error: ", "bold red"), message), soft_wrap=True)
-    return typer.Exit(exit_code)
 
 
 def _usage_line(exc: UsageError, ctx: typer.Context) -> str:
@@ -41,17 +32,17 @@ class _Group(TyperGroup):
         except NoArgsIsHelpError:
             raise
         except UsageError as exc:
-            raise _fail(_usage_line(exc, ctx), exc.exit_code) from None
+            raise fail(_usage_line(exc, ctx), exc.exit_code) from None
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CvquizError as exc:
-            raise _fail(exc.message, exc.exit_code) from None
+            raise fail(exc.message, exc.exit_code) from None
         except NoArgsIsHelpError:
             raise
         except UsageError as exc:
-            raise _fail(_usage_line(exc, ctx), exc.exit_code) from None
+            raise fail(_usage_line(exc, ctx), exc.exit_code) from None
 
 
 app = typer.Typer(
@@ -64,19 +55,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-
-
-def console() -> Console:
-    return Console(highlight=False)
-
-
-def err_console() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-def print_json(data: Any) -> None:
-    """JSON for machines: exact integers, UTF-8, no colour."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def _version(value: bool) -> None:
@@ -98,24 +76,28 @@ def _main(
         ),
     ] = None,
     version: Annotated[
-        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version.")
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version."
+        ),
     ] = False,
 ) -> None:
     ctx.obj = {"banks": list(bank or [])}
 
 
-def get_library(ctx: typer.Context):  # -> cvquiz.bank.Library
-    """The loaded banks, loaded once per command on first use."""
-    from cvquiz.bank import load_library
+# The commands, in the order --help lists them; each module only declares options and calls the core.
+app.command("list")(browse.list_questions)
+app.command()(browse.show)
+app.command()(browse.check)
+app.command("demo")(demo.demo_command)
+app.command("verify")(demo.verify_command)
+app.command()(export.export)
+app.command()(practice.practice)
+app.command()(practice.stats)
+app.command()(practice.history)
+app.command()(practice.reset)
 
-    root = ctx.find_root()
-    obj = root.obj if isinstance(root.obj, dict) else {}
-    if "library" not in obj:
-        obj["library"] = load_library(obj.get("banks", []), env=os.environ)
-        root.obj = obj
-    return obj["library"]
 
-
-# Each command module registers its commands on `app`; importing them here means `app` is complete
-# wherever it is imported from (the CLI entry point, tests).
-from cvquiz.commands import browse, demo, export, practice  # noqa: E402, F401, I001
+def main() -> None:
+    """The `cvquiz` entry point (also `python -m cvquiz`)."""
+    app(prog_name="cvquiz")

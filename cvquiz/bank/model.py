@@ -1,0 +1,105 @@
+"""The bank's records: concepts, questions, banks and the library of loaded banks (plain data, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DIFFICULTIES = ("easy", "medium", "hard")
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A key idea a typed answer must contain, with the other ways of saying it."""
+
+    name: str
+    synonyms: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "synonyms": list(self.synonyms)}
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a bank; `key` (bank-id/question-id) is what progress is stored under."""
+
+    bank_id: str
+    number: int
+    id: str
+    topic: str
+    difficulty: str
+    question: str
+    answer: str
+    tags: tuple[str, ...] = ()
+    code: str | None = None
+    concepts: tuple[Concept, ...] = ()
+    related: tuple[str, ...] = ()
+    demo: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.bank_id}/{self.id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The question as the bank format writes it (optional fields only when set)."""
+        data: dict[str, Any] = {
+            "number": self.number,
+            "id": self.id,
+            "topic": self.topic,
+            "tags": list(self.tags),
+            "difficulty": self.difficulty,
+            "question": self.question,
+            "answer": self.answer,
+        }
+        if self.code is not None:
+            data["code"] = self.code
+        data["concepts"] = [c.to_dict() for c in self.concepts]
+        data["related"] = list(self.related)
+        if self.demo is not None:
+            data["demo"] = self.demo
+        return data
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A bank file: its metadata and its questions in file order."""
+
+    id: str
+    title: str
+    path: Path
+    questions: tuple[Question, ...]
+    chapter: int | str | None = None
+    source: str | None = None
+
+    def to_dict(self, questions: Iterable[Question] | None = None) -> dict[str, Any]:
+        """The bank in its file format, optionally restricted to some of its questions."""
+        data: dict[str, Any] = {"id": self.id, "title": self.title}
+        if self.chapter is not None:
+            data["chapter"] = self.chapter
+        if self.source is not None:
+            data["source"] = self.source
+        chosen = self.questions if questions is None else tuple(questions)
+        data["questions"] = [q.to_dict() for q in chosen]
+        return data
+
+
+@dataclass(frozen=True)
+class Library:
+    """Every loaded bank, the built-in one first."""
+
+    banks: tuple[Bank, ...]
+    questions: tuple[Question, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "questions", tuple(q for b in self.banks for q in b.questions))
+
+    def bank(self, bank_id: str) -> Bank:
+        for b in self.banks:
+            if b.id == bank_id:
+                return b
+        raise KeyError(bank_id)
+
+    def by_key(self) -> dict[str, Question]:
+        return {q.key: q for q in self.questions}

@@ -1,0 +1,1 @@
+"""The commands: each declares its options and forwards them to one core function."""

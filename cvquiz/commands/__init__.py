@@ -1,1 +1,0 @@
-"""Commands: rendering lives in cvquiz.render, logic in the core modules."""

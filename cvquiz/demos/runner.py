@@ -1,0 +1,102 @@
+"""Running a demo: settings validated, device resolved, randomness seeded, then measure and present."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cvquiz.demos.params import resolve_settings
+from cvquiz.demos.registry import get_demo
+from cvquiz.demos.result import DemoResult
+from cvquiz.errors import CvquizError
+
+if TYPE_CHECKING:
+    import torch
+
+DEVICES = ("cpu", "cuda", "auto")
+# Tensors above this many elements (1 GiB of float32) are refused before allocation.
+MAX_ELEMENTS = 2**28
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What a demo's measure step may use: the device, the seed, and a generator seeded with it.
+
+    Draw random tensors from `rng` (on the CPU, then move them to `device`), so a seed gives the
+    same numbers on every device.
+    """
+
+    device: torch.device
+    seed: int
+    rng: torch.Generator
+
+
+def resolve_device(name: str) -> torch.device:
+    """'cpu', 'cuda' (or 'cuda:N') and 'auto' (cuda when available) as a torch.device."""
+    import torch
+
+    wanted = name.strip().lower()
+    if wanted == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if wanted == "cpu":
+        return torch.device("cpu")
+    if wanted == "cuda" or re.fullmatch(r"cuda:\d+", wanted):
+        if not torch.cuda.is_available():
+            raise CvquizError(
+                f"--device {name}: CUDA is not available here (torch {torch.__version__}); use --device cpu or auto"
+            )
+        device = torch.device(wanted)
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise CvquizError(
+                f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) here"
+            )
+        return device
+    raise CvquizError(f"--device {name}: expected one of {', '.join(DEVICES)}")
+
+
+def refuse_large(elements: int, *, what: str, limit: int = MAX_ELEMENTS) -> None:
+    """Refuse, before allocating, a tensor of more than `limit` elements."""
+    if elements > limit:
+        raise CvquizError(
+            f"{what} needs {elements:,} elements ({elements * 4 / 2**30:.1f} GiB as float32); "
+            f"the limit is {limit:,}: choose smaller --set values"
+        )
+
+
+def run_demo(
+    id: str, *, settings: Mapping[str, Any] | None = None, device: str = "cpu", seed: int = 0
+) -> DemoResult:
+    """Validate settings and device, run measure then present, and stamp settings, device and seed.
+
+    Module initialisation draws from torch's global generator: it is seeded too, inside a forked
+    RNG state, so a run neither depends on nor disturbs the caller's randomness.
+    """
+    spec = get_demo(id)
+    resolved = resolve_settings(spec.id, spec.params, settings)
+    if not 0 <= seed <= MAX_SEED:
+        raise CvquizError(f"--seed {seed}: expected an integer in 0..{MAX_SEED}")
+    torch_device = resolve_device(device)
+    import torch
+
+    with torch.random.fork_rng(devices=[torch_device] if torch_device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        ctx = DemoContext(device=torch_device, seed=seed, rng=torch.Generator().manual_seed(seed))
+        assert spec.measure_step is not None and spec.present_step is not None
+        numbers = spec.measure_step(resolved, ctx)
+    shown = spec.present_step(numbers, resolved)
+    return DemoResult(
+        demo_id=spec.id,
+        title=spec.title,
+        explanation=shown.explanation,
+        tables=shown.tables,
+        checks=shown.checks,
+        series=shown.series,
+        convention=shown.convention,
+        params=dict(resolved),
+        device=str(torch_device),
+        seed=seed,
+        numbers=numbers,
+    )

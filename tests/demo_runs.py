@@ -1,0 +1,15 @@
+"""Each demo's run with its defaults, shared by every test module of one pytest process."""
+
+from __future__ import annotations
+
+from cvquiz.demos.result import DemoResult
+from cvquiz.demos.runner import run_demo
+
+_DEFAULT_RUNS: dict[str, DemoResult] = {}
+
+
+def default_run(demo_id: str) -> DemoResult:
+    """The demo run once with its default settings and seed 0, then reused."""
+    if demo_id not in _DEFAULT_RUNS:
+        _DEFAULT_RUNS[demo_id] = run_demo(demo_id)
+    return _DEFAULT_RUNS[demo_id]
