@@ -6,16 +6,20 @@ import json
 import math
 import subprocess
 import sys
-from functools import cache
-from typing import Any
+from dataclasses import fields, is_dataclass
 
 import pytest
+from demo_runs import default_run
 
-from cvquiz.demos.registry import all_demos, run_demo
+from cvquiz.demos.registry import all_demos, get_demo
+from cvquiz.demos.resnet.common import PAPER_GMACS
+from cvquiz.demos.resnet.comparisons import VGG16_PAPER_GMACS
+from cvquiz.demos.resnet.models import CIFAR_PAPER_PARAMS
 from cvquiz.demos.result import MACS_CONVENTION, DemoResult
+from cvquiz.demos.runner import run_demo
 from cvquiz.errors import CvquizError
 
-# In registration order: blocks, models, detection, comparisons, training.
+# In index order (ResNet family first).
 RESNET_DEMOS = (
     "residual-block",
     "projection-shortcut",
@@ -32,20 +36,29 @@ RESNET_DEMOS = (
     "he-init",
     "gradient-highway",
 )
-RESNET_MODULES = ("blocks", "models", "detection", "comparisons", "training")
+RESNET_MODULES = (
+    "blocks",
+    "shortcuts",
+    "zero_init",
+    "bottleneck",
+    "models",
+    "detection",
+    "comparisons",
+    "training",
+)
 MACS = MACS_CONVENTION
 
 
-@cache
-def default_run(demo_id: str) -> DemoResult:
-    """Each demo with its defaults, run once for the whole module."""
-    return run_demo(demo_id)
+def gmacs(macs: int) -> float:
+    """MACs in units of 1e9 to three decimals, as the demos' tables show them."""
+    return round(macs / 1e9, 3)
 
 
-def table(result: DemoResult, title_start: str) -> list[dict[str, Any]]:
-    """The rows of the table whose title starts with `title_start`, as column -> cell dicts."""
-    (found,) = [t for t in result.tables if t.title.startswith(title_start)]
-    return [dict(zip(found.columns, row, strict=True)) for row in found.rows]
+def plain(value: object) -> bool:
+    """Numbers hold plain values only: no tensors, no modules."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return True
+    return isinstance(value, tuple) and all(plain(v) for v in value)
 
 
 def failed(result: DemoResult) -> list[str]:
@@ -57,10 +70,22 @@ def failed(result: DemoResult) -> list[str]:
 
 
 def test_the_registry_lists_every_resnet_demo_in_order() -> None:
-    ids = [spec.id for spec in all_demos() if spec.func.__module__.startswith("cvquiz.demos.resnet.")]
+    ids = [spec.id for spec in all_demos() if spec.module.startswith("cvquiz.demos.resnet.")]
     assert ids == list(RESNET_DEMOS)
-    modules = {spec.func.__module__ for spec in all_demos() if spec.id in RESNET_DEMOS}
+    modules = {spec.module for spec in all_demos() if spec.id in RESNET_DEMOS}
     assert modules == {f"cvquiz.demos.resnet.{m}" for m in RESNET_MODULES}
+
+
+@pytest.mark.parametrize("demo_id", RESNET_DEMOS)
+def test_every_demo_is_a_measure_and_a_present_step(demo_id: str) -> None:
+    spec = get_demo(demo_id)
+    assert spec.complete
+    assert spec.measure_step.__module__ == spec.present_step.__module__ == spec.module
+    numbers = default_run(demo_id).numbers
+    assert is_dataclass(numbers) and type(numbers).__module__ == spec.module
+    assert {f.name: plain(getattr(numbers, f.name)) for f in fields(numbers)} == {
+        f.name: True for f in fields(numbers)
+    }
 
 
 def test_importing_the_demo_modules_does_not_import_torch() -> None:
@@ -90,40 +115,31 @@ def test_a_demo_that_shows_macs_states_its_convention(demo_id: str) -> None:
 
 
 def test_residual_block_counts_f_and_shows_where_relu_breaks_y_minus_x() -> None:
-    result = default_run("residual-block")
-    rows = table(result, "The residual equation")
-    assert [r["y − x == F(x)"] for r in rows] == ["no", "yes", "yes"]
-    assert rows[0]["min y"] == 0.0 and rows[1]["min y"] < 0 and rows[2]["min y"] < 0
-    assert 0.4 < rows[0]["share differing"] < 0.6
-    assert [r["share differing"] for r in rows[1:]] == [0.0, 0.0]
-    (shape,) = [c for c in result.checks if "input's shape" in c.claim]
-    assert (shape.expected, shape.measured) == ("2×64×56×56", "2×64×56×56")
-    params = table(result, "Parameters of F")
-    assert params[-1]["params"] == 2 * 9 * 64 * 64 + 4 * 64 == 73_984
+    n = default_run("residual-block").numbers
+    assert n.residual_is_f == (False, True, True)
+    assert n.min_y[0] == 0.0 and n.min_y[1] < 0 and n.min_y[2] < 0
+    assert 0.4 < n.share_differing[0] < 0.6
+    assert n.share_differing[1:] == (0.0, 0.0)
+    assert (n.input_shape, n.output_shape) == ((2, 64, 56, 56), (2, 64, 56, 56))
+    assert n.params == 2 * 9 * 64 * 64 + 4 * 64 == 73_984
 
 
 def test_residual_block_with_other_settings() -> None:
     result = run_demo("residual-block", settings={"channels": "16", "size": "7"})
     assert result.passed, failed(result)
-    assert table(result, "Parameters of F")[-1]["params"] == 2 * 9 * 16 * 16 + 4 * 16
+    assert result.numbers.params == 2 * 9 * 16 * 16 + 4 * 16
     assert result.params == {"channels": 16, "size": 7}
 
 
 def test_projection_shortcut_defaults_need_a_projection() -> None:
-    result = default_run("projection-shortcut")
-    costs = {r["part"]: r["params"] for r in table(result, "Parameter cost")}
-    assert costs["projection shortcut"] == 64 * 128 + 2 * 128 == 8_448
-    assert costs["residual branch F"] == 9 * 64 * 128 + 9 * 128 * 128 + 4 * 128
-    shapes = {r["tensor"]: r["shape"] for r in table(result, "Basic block")}
-    assert shapes["identity add F(x) + x"] == "shape mismatch"
-    assert shapes["projection W_s·x"] == shapes["F(x)"] == "1×128×28×28"
-    assert [r["params"] for r in table(result, "ResNet-34's projection")] == [
-        8_448,
-        33_280,
-        132_096,
-    ]
-    options = [r["extra params"] for r in table(result, "ResNet-34 shortcut options")]
-    assert options == [0, 173_824, 1_092_992]
+    n = default_run("projection-shortcut").numbers
+    assert n.shortcut_params == 64 * 128 + 2 * 128 == 8_448
+    assert n.branch_params == 9 * 64 * 128 + 9 * 128 * 128 + 4 * 128
+    assert not n.identity_fits
+    assert n.projection_shape == n.branch_shape == (1, 128, 28, 28)
+    assert [p.params for p in n.r34_shortcuts] == [8_448, 33_280, 132_096]
+    option_b = sum(p.params for p in n.r34_shortcuts)
+    assert [0, option_b, n.r34_all_projections] == [0, 173_824, 1_092_992]
 
 
 def test_projection_shortcut_stride_1_equal_channels_needs_none() -> None:
@@ -131,11 +147,10 @@ def test_projection_shortcut_stride_1_equal_channels_needs_none() -> None:
         "projection-shortcut", settings={"stride": "1", "in_channels": "64", "out_channels": "64"}
     )
     assert result.passed, failed(result)
-    costs = {r["part"]: r["params"] for r in table(result, "Parameter cost")}
-    assert costs["projection shortcut"] == 0
-    shapes = {r["tensor"]: r["shape"] for r in table(result, "Basic block")}
-    assert shapes["identity add F(x) + x"] == "works"
-    assert shapes["projection W_s·x"] == "not needed"
+    assert result.numbers.shortcut_params == 0
+    assert result.numbers.identity_fits
+    (row,) = [r for r in result.tables[0].rows if r[0] == "projection W_s·x"]
+    assert row[1] == "not needed"
 
 
 @pytest.mark.parametrize(
@@ -152,61 +167,56 @@ def test_projection_shortcut_when_stride_or_channels_change(
 ) -> None:
     result = run_demo("projection-shortcut", settings=settings)
     assert result.passed, failed(result)
-    costs = {r["part"]: r["params"] for r in table(result, "Parameter cost")}
-    assert costs["projection shortcut"] == extra
+    assert result.numbers.shortcut_params == extra
 
 
 def test_bottleneck_cost_at_256_channels() -> None:
-    result = default_run("bottleneck-cost")
-    rows = {r["block"]: r for r in table(result, "Blocks at 56x56")}
-    bottleneck = rows["bottleneck at C"]
-    wide = rows["2 × 3x3 at C"]
-    narrow = rows["2 × 3x3 at C/4"]
-    assert bottleneck["MACs analytic"] == bottleneck["MACs counter"] == 218_365_952
-    assert wide["MACs analytic"] == wide["MACs counter"] == 3_699_376_128
-    assert narrow["MACs counter"] == 231_211_008
-    assert (bottleneck["params"], wide["params"]) == (70_400, 1_180_672)
-    assert wide["MACs counter"] / bottleneck["MACs counter"] == pytest.approx(288 / 17)
-    layers = [r["MACs"] for r in table(result, "Bottleneck layers")]
-    assert layers == [51_380_224, 115_605_504, 51_380_224]
+    n = default_run("bottleneck-cost").numbers
+    assert n.bottleneck.analytic_macs == n.bottleneck.counter_macs == 218_365_952
+    assert n.wide.analytic_macs == n.wide.counter_macs == 3_699_376_128
+    assert n.narrow.counter_macs == 231_211_008
+    assert (n.bottleneck.params, n.wide.params) == (70_400, 1_180_672)
+    assert n.wide.counter_macs / n.bottleneck.counter_macs == pytest.approx(288 / 17)
+    assert [r.macs for r in n.layers] == [51_380_224, 115_605_504, 51_380_224]
 
 
 def test_bottleneck_cost_ratio_does_not_depend_on_width() -> None:
     result = run_demo("bottleneck-cost", settings={"channels": "512", "size": "14"})
     assert result.passed, failed(result)
-    rows = {r["block"]: r for r in table(result, "Blocks at 14x14")}
-    ratio = rows["2 × 3x3 at C"]["MACs counter"] / rows["bottleneck at C"]["MACs counter"]
-    assert ratio == pytest.approx(288 / 17)
+    n = result.numbers
+    assert n.wide.counter_macs / n.bottleneck.counter_macs == pytest.approx(288 / 17)
 
 
 def test_resnet_depths_table() -> None:
     result = default_run("resnet-depths")
-    rows = table(result, "ResNets")
-    assert [r["model"] for r in rows] == [f"ResNet-{d}" for d in (18, 34, 50, 101, 152)]
-    assert [r["block"] for r in rows] == ["basic"] * 2 + ["bottleneck"] * 3
-    assert [r["blocks per stage"] for r in rows] == [
-        "2-2-2-2", "3-4-6-3", "3-4-6-3", "3-4-23-3", "3-8-36-3",
+    models = result.numbers.models
+    assert [m.depth for m in models] == [18, 34, 50, 101, 152]
+    assert [m.kind for m in models] == ["basic"] * 2 + ["bottleneck"] * 3
+    assert [m.stage_blocks for m in models] == [
+        (2, 2, 2, 2), (3, 4, 6, 3), (3, 4, 6, 3), (3, 4, 23, 3), (3, 8, 36, 3),
     ]  # fmt: skip
-    assert [r["layers"] for r in rows] == [18, 34, 50, 101, 152]
-    assert [r["params"] for r in rows] == [
+    assert [m.layers for m in models] == [18, 34, 50, 101, 152]
+    assert [m.params for m in models] == [
         11_689_512,
         21_797_672,
         25_557_032,
         44_549_160,
         60_192_808,
     ]
-    macs = table(result, "GMACs at 224x224")
-    assert [r["V1.5"] for r in macs] == [1.814, 3.664, 4.089, 7.801, 11.514]
-    assert [r["V1.5"] for r in macs] == [r["torchvision"] for r in macs]
-    assert [r["V1"] for r in macs] == [1.814, 3.664, 3.858, 7.57, 11.282]
-    assert [r["paper"] for r in macs] == [1.8, 3.6, 3.8, 7.6, 11.3]
+    assert [gmacs(m.macs) for m in models] == [1.814, 3.664, 4.089, 7.801, 11.514]
+    assert [gmacs(m.macs) for m in models] == [m.reference_gmacs for m in models]
+    v1 = [gmacs(m.v1_macs) for m in models]
+    assert v1 == [1.814, 3.664, 3.858, 7.57, 11.282]
+    paper = [PAPER_GMACS[m.name] for m in models]
+    assert paper == [1.8, 3.6, 3.8, 7.6, 11.3]
     # Table 1 rounds 1.814, 7.570 and 11.282 (±0.05) but truncates 3.664 and 3.858 to one decimal.
-    for name, r in zip(("18", "34", "50", "101", "152"), macs, strict=True):
-        if name in ("34", "50"):
-            assert math.floor(r["V1"] * 10) / 10 == r["paper"], name
-            assert abs(r["V1"] - r["paper"]) > 0.05, name  # rounding would not give the printed figure
+    for m, v1_gmacs, printed in zip(models, v1, paper, strict=True):
+        if m.depth in (34, 50):
+            assert math.floor(v1_gmacs * 10) / 10 == printed, m.name
+            # Rounding would not give the printed figure.
+            assert abs(v1_gmacs - printed) > 0.05, m.name
         else:
-            assert abs(r["V1"] - r["paper"]) <= 0.05, name
+            assert abs(v1_gmacs - printed) <= 0.05, m.name
     paper_checks = [c for c in result.checks if "(V1, paper)" in c.claim]
     assert [c.tolerance for c in paper_checks] == ["±0.05", "exact", "exact", "±0.05", "±0.05"]
     assert [c.measured for c in paper_checks] == [1.814, 3.6, 3.8, 7.57, 11.282]
@@ -217,31 +227,21 @@ def test_resnet_depths_v1_shortcut_matches_a_full_v1_build(name: str) -> None:
     """The demo derives V1 from V1.5 minus the first-block difference; a whole V1 model agrees."""
     from cvquiz.demos import zoo
 
-    rows = {r["model"]: r for r in table(default_run("resnet-depths"), "GMACs at 224x224")}
+    n = default_run("resnet-depths").numbers
+    (model,) = [m for m in n.models if m.name == name]
     v1 = zoo.analytic_macs(zoo.build_meta(zoo.MODELS[name].builder, variant="v1"))
-    assert round(v1 / 1e9, 3) == rows[f"ResNet-{name.removeprefix('resnet')}"]["V1"]
-    diffs = table(default_run("resnet-depths"), "Where V1 and V1.5 differ")
+    assert round(v1 / 1e9, 3) == gmacs(model.v1_macs)
     v15 = zoo.analytic_macs(zoo.build_meta(zoo.MODELS[name].builder))
-    assert v15 - v1 == sum(r["V1.5 MACs"] - r["V1 MACs"] for r in diffs) == 231_211_008
+    assert v15 - v1 == sum(r.v15_macs - r.v1_macs for r in n.first_block_convs) == 231_211_008
 
 
 def test_pre_activation_identity_path() -> None:
-    result = default_run("pre-activation")
-    zero = {r["block"]: r for r in table(result, "F zeroed")}
-    assert zero["pre-activation (v2)"]["exact"] == zero["post-activation"]["exact"] == "yes"
-    assert (
-        zero["pre-activation (v2)"]["share ≠ x"],
-        zero["pre-activation (v2)"]["zero gradients"],
-    ) == (0.0, 0.0)
-    assert (
-        0.4
-        < zero["post-activation"]["zero gradients"]
-        == zero["post-activation"]["share ≠ x"]
-        < 0.6
-    )
-    order = {r["block"]: r for r in table(result, "Where BN and ReLU sit")}
-    assert order["post-activation"]["min output"] == 0.0
-    assert order["pre-activation (v2)"]["min output"] < 0
+    n = default_run("pre-activation").numbers
+    assert n.pre_is_x and n.post_is_relu_x
+    assert (n.pre_changed_share, n.pre_zero_grad_share) == (0.0, 0.0)
+    assert 0.4 < n.post_zero_grad_share == n.post_changed_share < 0.6
+    assert n.min_post == 0.0
+    assert n.min_pre < 0
 
 
 def test_pre_activation_single_block() -> None:
@@ -250,69 +250,75 @@ def test_pre_activation_single_block() -> None:
 
 
 def test_zero_init_residual_makes_every_resnet50_branch_zero() -> None:
-    result = default_run("zero-init-residual")
-    blocks = table(result, "Single blocks")
-    assert [r["equal"] for r in blocks] == ["no", "yes", "no", "yes"]
-    assert [r["max |block(x) − ReLU(x)|"] == 0.0 for r in blocks] == [False, True, False, True]
-    full = table(result, "ResNet-50 residual branches")
-    assert [(r["branches"], r["output exactly 0"]) for r in full] == [(16, 16), (16, 0)]
+    n = default_run("zero-init-residual").numbers
+    assert [eq for b in n.blocks for eq in (b.default_equal, b.zeroed_equal)] == [
+        False,
+        True,
+        False,
+        True,
+    ]
+    gaps = [gap for b in n.blocks for gap in (b.default_max_diff, b.zeroed_max_diff)]
+    assert [gap == 0.0 for gap in gaps] == [False, True, False, True]
+    assert (n.branches, n.zero_branches_zero_init) == (16, 16)
+    assert (n.branches, n.zero_branches_default) == (16, 0)
 
 
 def test_resnext_groups_counts() -> None:
-    result = default_run("resnext-groups")
-    models = {r["model"]: r for r in table(result, "Whole models")}
-    assert models["ResNet-50"]["params"] == 25_557_032
-    assert models["ResNeXt-50 32x4d"]["params"] == 25_028_904
-    assert (models["ResNet-50"]["GMACs"], models["ResNeXt-50 32x4d"]["GMACs"]) == (4.089, 4.23)
-    convs = table(result, "A 128-channel 3x3 conv")
-    assert [(r["params"], r["MACs"]) for r in convs] == [
+    n = default_run("resnext-groups").numbers
+    r50, rx50 = n.models
+    assert (r50.label, r50.params) == ("ResNet-50", 25_557_032)
+    assert (rx50.label, rx50.params) == ("ResNeXt-50 32x4d", 25_028_904)
+    assert (gmacs(r50.analytic_macs), gmacs(rx50.analytic_macs)) == (4.089, 4.23)
+    assert [(n.dense_params, n.dense_macs), (n.grouped_params, n.grouped_macs)] == [
         (147_456, 462_422_016),
         (4_608, 14_450_688),
     ]
-    block = [r for r in table(result, "Stage-1 bottleneck") if r["conv"] == "conv2"]
-    assert [(r["shape"], r["groups"]) for r in block] == [("3x3 64→64", 1), ("3x3 128→128", 32)]
+    conv2 = [b for b in n.block_convs if b.conv == "conv2"]
+    assert [(b.kernel, b.in_channels, b.out_channels, b.groups) for b in conv2] == [
+        (3, 64, 64, 1),
+        (3, 128, 128, 32),
+    ]
 
 
 def test_resnext_groups_setting() -> None:
     result = run_demo("resnext-groups", settings={"groups": "4"})
     assert result.passed, failed(result)
-    assert table(result, "A 128-channel 3x3 conv")[1]["params"] == 9 * 128 * 128 // 4
+    assert result.numbers.grouped_params == 9 * 128 * 128 // 4
 
 
 def test_fpn_features_at_224() -> None:
-    result = default_run("fpn-features")
-    rows = table(result, "resnet50 features at 224x224")
-    assert [(r["level"], r["stride"], r["channels"], r["H×W"]) for r in rows] == [
-        ("C2", 4, 256, "56x56"),
-        ("C3", 8, 512, "28x28"),
-        ("C4", 16, 1024, "14x14"),
-        ("C5", 32, 2048, "7x7"),
+    n = default_run("fpn-features").numbers
+    assert [(lv.name, 224 // lv.width, lv.channels, (lv.height, lv.width)) for lv in n.levels] == [
+        ("C2", 4, 256, (56, 56)),
+        ("C3", 8, 512, (28, 28)),
+        ("C4", 16, 1024, (14, 14)),
+        ("C5", 32, 2048, (7, 7)),
     ]
-    costs = {r["part"]: r["params"] for r in table(result, "FPN cost")}
-    assert costs["lateral 1x1 convs"] == (256 + 512 + 1024 + 2048) * 256 + 4 * 256 == 984_064
-    assert costs["FPN total"] == 3_344_384
+    assert n.lateral_params == (256 + 512 + 1024 + 2048) * 256 + 4 * 256 == 984_064
+    assert n.lateral_params + n.output_params == 3_344_384
 
 
 def test_fpn_features_at_800_with_resnet18() -> None:
     result = run_demo("fpn-features", settings={"size": "800", "backbone": "resnet18"})
     assert result.passed, failed(result)
-    rows = table(result, "resnet18 features at 800x800")
-    assert [(r["channels"], r["H×W"]) for r in rows] == [
-        (64, "200x200"),
-        (128, "100x100"),
-        (256, "50x50"),
-        (512, "25x25"),
+    assert [(lv.channels, (lv.height, lv.width)) for lv in result.numbers.levels] == [
+        (64, (200, 200)),
+        (128, (100, 100)),
+        (256, (50, 50)),
+        (512, (25, 25)),
     ]
 
 
 def test_segmentation_decoder_restores_the_resolution() -> None:
-    result = default_run("segmentation-decoder")
-    rows = {r["tensor"]: r for r in table(result, "resnet50 U-Net at 224x224")}
-    assert (rows["C5"]["stride"], rows["C5"]["H×W"]) == (32, "7x7")
-    assert (rows["logits"]["channels"], rows["logits"]["H×W"]) == (21, "224x224")
-    params = {r["part"].split(" (")[0]: r["params"] for r in table(result, "Parameters")}
-    assert params["encoder"] == 25_557_032 - (2048 * 1000 + 1000)
-    assert params["decoder"] == 9_012_928
+    n = default_run("segmentation-decoder").numbers
+    maps = {m.tensor: m for m in n.maps}
+    assert (224 // maps["C5"].width, (maps["C5"].height, maps["C5"].width)) == (32, (7, 7))
+    assert (maps["logits"].channels, (maps["logits"].height, maps["logits"].width)) == (
+        21,
+        (224, 224),
+    )
+    assert n.encoder_params == 25_557_032 - (2048 * 1000 + 1000)
+    assert n.decoder_params == 9_012_928
 
 
 def test_segmentation_decoder_with_resnet18_at_512() -> None:
@@ -320,80 +326,68 @@ def test_segmentation_decoder_with_resnet18_at_512() -> None:
         "segmentation-decoder", settings={"backbone": "resnet18", "size": "512", "classes": "2"}
     )
     assert result.passed, failed(result)
-    rows = {r["tensor"]: r for r in table(result, "resnet18 U-Net at 512x512")}
-    assert (rows["C5"]["channels"], rows["logits"]["H×W"]) == (512, "512x512")
+    maps = {m.tensor: m for m in result.numbers.maps}
+    assert (maps["C5"].channels, (maps["logits"].height, maps["logits"].width)) == (512, (512, 512))
 
 
 def test_vgg_vs_resnet_numbers() -> None:
-    result = default_run("vgg-vs-resnet")
-    rows = {r["model"]: r for r in table(result, "Parameters")}
-    vgg, r50 = rows["VGG-16"], rows["ResNet-50"]
-    assert (vgg["params"], vgg["in FC layers"], vgg["FC share"]) == (
+    n = default_run("vgg-vs-resnet").numbers
+    assert (n.vgg_params, n.vgg_fc_params, round(n.vgg_fc_params / n.vgg_params, 4)) == (
         138_357_544,
         123_642_856,
         0.8936,
     )
-    assert (r50["params"], r50["in FC layers"], r50["FC share"]) == (25_557_032, 2_049_000, 0.0802)
-    macs = {r["model"]: r for r in table(result, "GMACs at 224x224")}
-    assert (
-        macs["VGG-16"]["all layers"],
-        macs["VGG-16"]["conv layers"],
-        macs["VGG-16"]["paper"],
-    ) == (
-        15.47,
-        15.347,
-        15.3,
+    assert (n.r50_params, n.r50_fc_params, round(n.r50_fc_params / n.r50_params, 4)) == (
+        25_557_032,
+        2_049_000,
+        0.0802,
     )
-    assert (macs["ResNet-50 (V1.5)"]["all layers"], macs["ResNet-50 (V1)"]["all layers"]) == (
-        4.089,
-        3.858,
-    )
+    assert (gmacs(n.vgg_macs), gmacs(n.vgg_conv_macs), VGG16_PAPER_GMACS) == (15.47, 15.347, 15.3)
+    assert (gmacs(n.r50_macs), gmacs(n.r50_v1_macs)) == (4.089, 3.858)
 
 
 def test_densenet_vs_resnet_channels_grow() -> None:
-    result = default_run("densenet-vs-resnet")
-    rows = table(result, "Dense blocks")
-    assert [(r["in k0"], r["out k0 + L·k"]) for r in rows] == [
+    n = default_run("densenet-vs-resnet").numbers
+    assert [(b.in_channels, b.in_channels + b.layers * 32) for b in n.blocks] == [
         (64, 256),
         (128, 512),
         (256, 1024),
         (512, 1024),
     ]
-    assert rows[0]["concat reads"] == sum(64 + 32 * i for i in range(6)) * 56 * 56 == 2_709_504
-    assert [r["concat reads"] > r["ResNet-50"] for r in rows] == [True] * 4
-    models = {r["model"]: r for r in table(result, "Whole models")}
-    assert (models["DenseNet-121"]["params"], models["DenseNet-121"]["GMACs"]) == (7_978_856, 2.834)
+    assert n.blocks[0].concat_reads == sum(64 + 32 * i for i in range(6)) * 56 * 56 == 2_709_504
+    assert [b.concat_reads > b.resnet_reads for b in n.blocks] == [True] * 4
+    assert (n.dense_params, gmacs(n.dense_macs)) == (7_978_856, 2.834)
 
 
 def test_cifar_resnets_and_plain_twins() -> None:
-    rows = table(default_run("cifar-resnets"), "CIFAR-10 nets")
-    assert [r["params"] for r in rows] == [269_722, 464_154, 658_586, 853_018, 1_727_962]
-    assert [r["plain twin"] for r in rows] == [r["params"] for r in rows]
-    assert [r["MACs"] for r in rows if r["plain MACs"] is not None] == [
-        r["plain MACs"] for r in rows if r["plain MACs"] is not None
+    models = default_run("cifar-resnets").numbers.models
+    assert [m.params for m in models] == [269_722, 464_154, 658_586, 853_018, 1_727_962]
+    assert [m.plain_params for m in models] == [m.params for m in models]
+    assert [m.macs for m in models if m.plain_macs is not None] == [
+        m.plain_macs for m in models if m.plain_macs is not None
     ]
-    assert [r["paper M"] for r in rows] == [0.27, 0.46, 0.66, 0.85, 1.7]
-    assert [r["plain MACs"] is not None for r in rows] == [True, False, False, True, False]
+    assert [CIFAR_PAPER_PARAMS[m.depth] for m in models] == [0.27, 0.46, 0.66, 0.85, 1.7]
+    assert [m.plain_macs is not None for m in models] == [True, False, False, True, False]
 
 
 def test_he_init_factors() -> None:
-    rows = {r["init"]: r for r in table(default_run("he-init"), "Per-layer factor")}
-    assert [r["expected"] for r in rows.values()] == [0.0288, 0.5, 1.0]  # fan_in = 9·64 = 576
-    for r in rows.values():
-        assert r["forward"] == pytest.approx(r["expected"], rel=0.15)
-        assert r["backward"] == pytest.approx(r["expected"], rel=0.15)
-    trace = table(default_run("he-init"), "Mean square of the activations")
-    assert [r["layer"] for r in trace] == [0, 5, 10, 15, 20, 25, 30]
-    assert float(trace[-1]["Xavier"]) < 1e-6 < float(trace[-1]["He"])
+    n = default_run("he-init").numbers
+    # The expected factor is fan_in·Var(w)/2 with fan_in = 9·64 = 576.
+    expected = [round(9 * 64 * run.var / 2, 4) for run in n.runs]
+    assert expected == [0.0288, 0.5, 1.0]
+    for run, factor in zip(n.runs, expected, strict=True):
+        assert run.forward == pytest.approx(factor, rel=0.15)
+        assert run.backward == pytest.approx(factor, rel=0.15)
+    assert n.trace_layers == (0, 5, 10, 15, 20, 25, 30)
+    runs = {run.init: run for run in n.runs}
+    assert runs["Xavier"].trace[-1] < 1e-6 < runs["He"].trace[-1]
 
 
 def test_gradient_highway_norms() -> None:
-    rows = {
-        (r["stack"], r["init"]): r for r in table(default_run("gradient-highway"), "Gradient norm")
-    }
-    assert float(rows[("plain", "N(0, 0.01²)")]["at the input"]) < 1e-12
-    assert float(rows[("residual", "N(0, 0.01²)")]["at the input"]) == pytest.approx(1.0, rel=0.05)
-    assert 0.1 < float(rows[("plain", "He")]["at the input"]) < 10
+    runs = {(r.stack, r.init): r for r in default_run("gradient-highway").numbers.runs}
+    assert runs[("plain", "N(0, 0.01²)")].input < 1e-12
+    assert runs[("residual", "N(0, 0.01²)")].input == pytest.approx(1.0, rel=0.05)
+    assert 0.1 < runs[("plain", "He")].input < 10
 
 
 @pytest.mark.parametrize(

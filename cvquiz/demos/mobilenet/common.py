@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,35 @@ TORCHVISION = "torchvision 0.29.1 reference count"
 MOBILENETS = "MobileNets paper (Howard et al. 2017)"
 
 
+@dataclass(frozen=True)
+class ModelCount:
+    """A zoo model's counts at 224×224 and the published figures it must reproduce."""
+
+    name: str
+    params: int
+    analytic_macs: int
+    counter_macs: int
+    reference_params: int
+    reference_gmacs: float
+
+
+def model_count(name: str) -> ModelCount:
+    """zoo.MODELS[name] counted once per process (imports torch)."""
+    from cvquiz.demos import zoo
+
+    spec = zoo.MODELS[name]
+    params, analytic, counted = zoo.model_counts(name)
+    assert spec.reference_params is not None and spec.reference_gmacs is not None
+    return ModelCount(name, params, analytic, counted, spec.reference_params, spec.reference_gmacs)
+
+
+def conv_out(size: int, *, kernel: int, stride: int, padding: int) -> int:
+    """Output height of a convolution (the formula from the PyTorch Conv2d docs, dilation 1)."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
 def _ratio(fraction: Fraction) -> str:
+    """A fraction as '137/1152', or '1' when it is whole."""
     return (
         f"{fraction.numerator}/{fraction.denominator}"
         if fraction.denominator != 1
@@ -24,10 +53,10 @@ def _ratio(fraction: Fraction) -> str:
     )
 
 
-def _changed_channels(before: torch.Tensor, after: torch.Tensor) -> list[int]:
+def _changed_channels(before: torch.Tensor, after: torch.Tensor) -> tuple[int, ...]:
     """Indices of channels (dim 1) where anything changed."""
     moved = (after - before).abs().amax(dim=tuple(d for d in range(before.dim()) if d != 1)) > 0
-    return [int(i) for i in moved.nonzero().flatten()]
+    return tuple(int(i) for i in moved.nonzero().flatten())
 
 
 def _published_check(

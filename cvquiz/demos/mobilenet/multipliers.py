@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from cvquiz.demos.mobilenet.common import MOBILENETS, _published_check, _ratio
-from cvquiz.demos.registry import DemoContext, Param, demo
-from cvquiz.demos.result import COUNTER_SOURCE, MACS_CONVENTION, DemoResult, Series, Table, check
+from cvquiz.demos.params import Param, Settings
+from cvquiz.demos.registry import demo
+from cvquiz.demos.result import (
+    COUNTER_SOURCE,
+    MACS_CONVENTION,
+    Presentation,
+    Series,
+    Table,
+    check,
+)
+from cvquiz.demos.runner import DemoContext
 
 if TYPE_CHECKING:
     from torch import nn
@@ -34,11 +44,28 @@ TABLE7 = (
 TABLE7_WHY = "Table 7 scales 569M by ρ² including the FC, which does not shrink: allow the FC's 1.024M·(1 − ρ²)"
 
 
-# Width multiplier (Q25)
+@dataclass(frozen=True)
+class V1Costs:
+    """MobileNetV1 MACs split by layer kind."""
+
+    stem: int
+    depthwise: int
+    pointwise: int
+    fc: int
+
+    @property
+    def total(self) -> int:
+        """Every conv and the classifier."""
+        return self.stem + self.depthwise + self.pointwise + self.fc
+
+    @property
+    def conv(self) -> int:
+        """Everything but the classifier: the part that scales with the image."""
+        return self.total - self.fc
 
 
-def _v1_costs(model: nn.Module, size: int) -> dict[str, int]:
-    """MobileNetV1 MACs split by layer kind: stem, depthwise, pointwise, fc."""
+def _v1_costs(model: nn.Module, size: int) -> V1Costs:
+    """MobileNetV1 MACs at size×size, from the zoo's per-layer count, split by layer kind."""
     from cvquiz.demos import zoo
 
     costs = {"stem": 0, "depthwise": 0, "pointwise": 0, "fc": 0}
@@ -51,46 +78,75 @@ def _v1_costs(model: nn.Module, size: int) -> dict[str, int]:
             costs["pointwise"] += row.macs
         else:
             costs["stem"] += row.macs
-    return costs
+    return V1Costs(**costs)
 
 
-@demo(
+# Width multiplier (Q25)
+
+WIDTH = demo(
     "width-multiplier",
     title="MobileNet width multiplier α (Table 6)",
     summary="MobileNetV1 at α = 1, 0.75, 0.5, 0.25: params and mult-adds vs the paper's Table 6; ≈α² scaling",
 )
-def width_multiplier(ctx: DemoContext) -> DemoResult:
+
+
+@dataclass(frozen=True)
+class WidthNumbers:
+    """MobileNetV1 at 224×224 for each α of Table 6: params and MACs by layer kind."""
+
+    alphas: tuple[float, ...]
+    params: tuple[int, ...]
+    costs: tuple[V1Costs, ...]
+    counter_macs: int  # α = 1 by FlopCounterMode ÷ 2
+
+    @property
+    def macs(self) -> tuple[int, ...]:
+        """Total MACs for each α."""
+        return tuple(c.total for c in self.costs)
+
+
+@WIDTH.measure
+def measure_width(s: Settings, ctx: DemoContext) -> WidthNumbers:
     from cvquiz.demos import zoo
 
+    alphas = tuple(alpha for alpha, _, _, _ in TABLE6)
+    models = [zoo.build_meta(zoo.mobilenet_v1, width_mult=alpha) for alpha in alphas]
+    return WidthNumbers(
+        alphas=alphas,
+        params=tuple(zoo.count_params(model) for model in models),
+        costs=tuple(_v1_costs(model, 224) for model in models),
+        counter_macs=zoo.counter_macs(zoo.build_meta(zoo.mobilenet_v1)),
+    )
+
+
+@WIDTH.present
+def present_width(r: WidthNumbers, s: Settings) -> Presentation:
     rows, checks, dw_law, pw_law = [], [], [], []
-    base: dict[str, int] = {}
-    for alpha, top1, paper_macs, paper_params in TABLE6:
-        model = zoo.build_meta(zoo.mobilenet_v1, width_mult=alpha)
-        costs = _v1_costs(model, 224)
-        params, macs = zoo.count_params(model), sum(costs.values())
-        base = base or costs
+    base = r.costs[0]  # α = 1
+    for (alpha, top1, paper_macs, paper_params), params, costs in zip(
+        TABLE6, r.params, r.costs, strict=True
+    ):
         a = Fraction(str(alpha))
-        total_ratio = macs / sum(base.values())
         rows.append(
             (
                 alpha,
                 params,
                 f"{paper_params}M",
-                macs,
+                costs.total,
                 f"{paper_macs}M",
-                round(total_ratio, 4),
+                round(costs.total / base.total, 4),
                 float(a * a),
                 top1,
             )
         )
-        pw_law.append((_ratio(a * a), _ratio(Fraction(costs["pointwise"], base["pointwise"]))))
-        dw_law.append((_ratio(a), _ratio(Fraction(costs["depthwise"], base["depthwise"]))))
+        pw_law.append((_ratio(a * a), _ratio(Fraction(costs.pointwise, base.pointwise))))
+        dw_law.append((_ratio(a), _ratio(Fraction(costs.depthwise, base.depthwise))))
         source = f"{MOBILENETS}, Table 6"
         checks.append(
             _published_check(
                 f"α={alpha}: {paper_macs}M mult-adds",
                 published_m=paper_macs,
-                measured=macs,
+                measured=costs.total,
                 step_m=1,
                 source=source,
             )
@@ -104,8 +160,6 @@ def width_multiplier(ctx: DemoContext) -> DemoResult:
                 source=source,
             )
         )
-    full = zoo.build_meta(zoo.mobilenet_v1)
-    counted = zoo.counter_macs(full)
     checks += [
         check(
             "pointwise (1×1) MACs scale by exactly α² (α·M inputs × α·N outputs)",
@@ -121,15 +175,13 @@ def width_multiplier(ctx: DemoContext) -> DemoResult:
         ),
         check(
             "α=1.0: analytic MACs = FlopCounterMode ÷ 2",
-            expected=sum(base.values()),
-            measured=counted,
+            expected=base.total,
+            measured=r.counter_macs,
             source=COUNTER_SOURCE,
         ),
     ]
-    share = base["pointwise"] / sum(base.values())
-    return DemoResult(
-        demo_id="width-multiplier",
-        title="MobileNet width multiplier α (Table 6)",
+    share = base.pointwise / base.total
+    return Presentation(
         explanation=(
             "The width multiplier α thins every layer uniformly: M input and N output channels become αM and αN.",
             f"Cost falls by about α²: the 1×1 convs ({share:.0%} of MACs at α=1) scale by exactly α², "
@@ -148,8 +200,8 @@ def width_multiplier(ctx: DemoContext) -> DemoResult:
         series=(
             Series(
                 "MACs (millions) by α",
-                x=tuple(r[0] for r in TABLE6),
-                y=tuple(r[3] / 1e6 for r in rows),
+                x=r.alphas,
+                y=tuple(macs / 1e6 for macs in r.macs),
                 x_label="α",
                 y_label="MACs (M)",
             ),
@@ -160,8 +212,7 @@ def width_multiplier(ctx: DemoContext) -> DemoResult:
 
 # Resolution multiplier (Q26)
 
-
-@demo(
+RESOLUTION = demo(
     "resolution-multiplier",
     title="MobileNet resolution multiplier ρ (Table 7)",
     summary="MobileNetV1 at 224, 192, 160, 128: mult-adds vs Table 7, unchanged params, the ρ² law",
@@ -176,29 +227,52 @@ def width_multiplier(ctx: DemoContext) -> DemoResult:
         ),
     ),
 )
-def resolution_multiplier(ctx: DemoContext, *, extra_size: int) -> DemoResult:
+
+
+@dataclass(frozen=True)
+class ResolutionNumbers:
+    """MobileNetV1 1.0 at Table 7's sizes (then extra_size, unless it is one of them)."""
+
+    params: int
+    sizes: tuple[int, ...]
+    costs: tuple[V1Costs, ...]
+
+    def at(self, size: int) -> V1Costs:
+        """The costs at input size×size."""
+        return self.costs[self.sizes.index(size)]
+
+
+@RESOLUTION.measure
+def measure_resolution(s: Settings, ctx: DemoContext) -> ResolutionNumbers:
     from cvquiz.demos import zoo
 
     model = zoo.build_meta(zoo.mobilenet_v1)
-    params = zoo.count_params(model)
-    base = _v1_costs(model, 224)
-    base_conv = sum(base.values()) - base["fc"]
+    sizes = tuple(size for size, _, _, _ in TABLE7)
+    if s.extra_size not in sizes:
+        sizes += (s.extra_size,)
+    return ResolutionNumbers(
+        params=zoo.count_params(model),
+        sizes=sizes,
+        costs=tuple(_v1_costs(model, size) for size in sizes),
+    )
+
+
+@RESOLUTION.present
+def present_resolution(r: ResolutionNumbers, s: Settings) -> Presentation:
+    published = {size: (top1, paper_macs) for size, top1, paper_macs, _ in TABLE7}
+    base_conv = r.at(224).conv
     rows, checks, law = [], [], []
-    sizes = [(size, top1, paper_macs) for size, top1, paper_macs, _ in TABLE7]
-    if extra_size not in {s for s, _, _ in sizes}:
-        sizes.append((extra_size, None, None))
-    for size, top1, paper_macs in sizes:
-        costs = _v1_costs(model, size)
-        macs = sum(costs.values())
+    for size, costs in zip(r.sizes, r.costs, strict=True):
+        top1, paper_macs = published.get(size, (None, None))
         rho = Fraction(size, 224)
-        conv_ratio = Fraction(macs - costs["fc"], base_conv)
+        conv_ratio = Fraction(costs.conv, base_conv)
         rows.append(
             (
                 size,
                 f"{float(rho):.3f}",
-                macs,
+                costs.total,
                 f"{paper_macs}M" if paper_macs else "—",
-                params,
+                r.params,
                 _ratio(conv_ratio),
                 _ratio(rho * rho),
                 top1,
@@ -210,7 +284,7 @@ def resolution_multiplier(ctx: DemoContext, *, extra_size: int) -> DemoResult:
                 _published_check(
                     f"{size}×{size}: {paper_macs}M mult-adds",
                     published_m=paper_macs,
-                    measured=macs,
+                    measured=costs.total,
                     step_m=1,
                     source=f"{MOBILENETS}, Table 7",
                     slack_m=float(1.024 * (1 - rho * rho)),
@@ -227,20 +301,18 @@ def resolution_multiplier(ctx: DemoContext, *, extra_size: int) -> DemoResult:
         _published_check(
             "params do not depend on resolution: 4.2M at every size",
             published_m=4.2,
-            measured=params,
+            measured=r.params,
             step_m=0.1,
             source=f"{MOBILENETS}, Table 7",
         ),
         check(
             "params: MobileNetV1 1.0 exact count",
             expected=4_231_976,
-            measured=params,
+            measured=r.params,
             source="reference count (BN γ/β, bias-free convs, FC with bias)",
         ),
     ]
-    return DemoResult(
-        demo_id="resolution-multiplier",
-        title="MobileNet resolution multiplier ρ (Table 7)",
+    return Presentation(
         explanation=(
             "The resolution multiplier ρ feeds a smaller image: every feature map shrinks by ρ on each side.",
             "Every conv's cost is proportional to its output area, so MACs fall by ρ² while the parameters "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NamedTuple
 
-from cvquiz.demos.result import Check, check
+from cvquiz.demos.result import COUNTER_SOURCE, Check, check
 
 if TYPE_CHECKING:
+    import torch
     from torch import nn
 
 
@@ -55,11 +56,61 @@ def _paper_gmacs_check(claim: str, *, name: str, macs: int) -> Check:
     )
 
 
-# Helpers shared by the demos.
+# Formulas, each written once (He et al. 2015: convs have no bias; a BN learns γ and β).
 
 
 def _gmacs(macs: int) -> float:
+    """MACs in units of 1e9, to three decimals as torchvision's tables print them."""
     return round(macs / 1e9, 3)
+
+
+def _projection_params(c_in: int, c_out: int) -> int:
+    """A 1x1 projection (no bias) and its BN, option B of He et al. 2015: C_in·C_out + 2·C_out."""
+    return c_in * c_out + 2 * c_out
+
+
+def _basic_branch_params(c_in: int, c_out: int) -> int:
+    """Two 3x3 convs (no bias) and two BNs (γ, β): 9·C_in·C_out + 9·C_out² + 4·C_out."""
+    return 9 * c_in * c_out + 9 * c_out * c_out + 4 * c_out
+
+
+# Checks every model-counting demo makes, each worded once.
+
+
+def _params_check(label: str, *, expected: int, measured: int) -> Check:
+    """A model's parameter count against torchvision's."""
+    return check(f"{label}: parameters", expected=expected, measured=measured, source=TORCHVISION)
+
+
+def _counter_check(label: str, *, analytic: int, counted: int) -> Check:
+    """The zoo's per-layer MAC formula against torch's FlopCounterMode."""
+    return check(
+        f"{label}: analytic MACs == FlopCounterMode / 2",
+        expected=analytic,
+        measured=counted,
+        source=COUNTER_SOURCE,
+    )
+
+
+def _gmacs_check(
+    label: str, *, expected: float, macs: int, abs_tol: float, variant: str = ""
+) -> Check:
+    """A model's MACs against torchvision's GMACs, to the decimals torchvision prints."""
+    return check(
+        f"{label}: GMACs" + (f" ({variant})" if variant else ""),
+        expected=expected,
+        measured=macs / 1e9,
+        source=TORCHVISION,
+        abs_tol=abs_tol,
+    )
+
+
+def _ok(flag: bool) -> str:
+    """A flag as the tables show it."""
+    return "yes" if flag else "no"
+
+
+# Measuring helpers (torch is imported inside them: listing demos must not import it).
 
 
 def _macs_pair(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, int]:
@@ -70,16 +121,74 @@ def _macs_pair(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, int
     return sum(r.macs for r in rows), counted
 
 
-def _projection_params(c_in: int, c_out: int) -> int:
-    """A 1x1 projection (no bias) and its BN: C_in·C_out + 2·C_out."""
-    return c_in * c_out + 2 * c_out
+def _with_branch(
+    block: nn.Module, last: nn.Module, x: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """block(x) and its residual branch F(x), read by a hook on F's last layer `last`."""
+    seen: list[torch.Tensor] = []
+    handle = last.register_forward_hook(lambda _m, _i, out: seen.append(out))
+    try:
+        y = block(x)
+    finally:
+        handle.remove()
+    return y, seen[-1]
 
 
-def _v1_vs_v15() -> tuple[int, tuple[tuple[Any, ...], ...], bool]:
-    """MACs V1.5 adds over V1 (per-conv rows), from the first bottleneck of stages 2-4."""
+def _randomize_bn(module: nn.Module, generator: torch.Generator) -> None:
+    """Give every BN non-trivial statistics and affine terms, as a trained network has."""
+    import torch
     from torch import nn
 
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                n = m.num_features
+                m.running_mean.copy_(0.1 * torch.randn(n, generator=generator))
+                m.running_var.copy_(0.5 + torch.rand(n, generator=generator))
+                m.weight.copy_(0.5 + torch.rand(n, generator=generator))
+                m.bias.copy_(0.1 * torch.randn(n, generator=generator))
+
+
+def _stage_features(model: nn.Module, size: int) -> dict[str, torch.Tensor]:
+    """C1 (stem, stride 2) and C2-C5 (stages 1-4) of a zoo ResNet, read by hooks on its forward."""
+    import torch
+
+    features: dict[str, torch.Tensor] = {}
+    handles = [model.relu.register_forward_hook(lambda _m, _i, out: features.setdefault("C1", out))]
+    handles += [
+        getattr(model, f"layer{i}").register_forward_hook(
+            lambda _m, _i, out, key=f"C{i + 1}": features.__setitem__(key, out)
+        )
+        for i in range(1, 5)
+    ]
+    image = torch.zeros((1, 3, size, size), device=next(model.parameters()).device)
+    try:
+        with torch.no_grad():
+            model(image)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return features
+
+
+class FirstBlockConv(NamedTuple):
+    """A conv of a stage's first bottleneck whose stride V1 and V1.5 place differently."""
+
+    block: str
+    conv: str
+    v1_stride: int
+    v1_macs: int
+    v15_stride: int
+    v15_macs: int
+
+
+def _v1_vs_v15() -> tuple[int, tuple[FirstBlockConv, ...], bool]:
+    """MACs V1.5 adds over V1 (per-conv rows), from the first bottleneck of stages 2-4."""
     from cvquiz.demos import zoo
+
+    def first_block(in_ch: int, planes: int, variant: str) -> nn.Module:
+        downsample = zoo.projection(in_ch, 4 * planes, stride=2)
+        return zoo.Bottleneck(in_ch, planes, stride=2, downsample=downsample, variant=variant)
 
     delta, rows, same_params = 0, [], True
     for stage, (in_ch, planes, size) in enumerate(
@@ -87,15 +196,6 @@ def _v1_vs_v15() -> tuple[int, tuple[tuple[Any, ...], ...], bool]:
     ):
         costs = {}
         for variant in ("v1", "v1.5"):
-
-            def first_block(in_ch: int, planes: int, variant: str) -> nn.Module:
-                downsample = nn.Sequential(
-                    zoo.conv1x1(in_ch, 4 * planes, stride=2), nn.BatchNorm2d(4 * planes)
-                )
-                return zoo.Bottleneck(
-                    in_ch, planes, stride=2, downsample=downsample, variant=variant
-                )
-
             block = zoo.build_meta(first_block, in_ch=in_ch, planes=planes, variant=variant)
             costs[variant] = (zoo.layer_macs(block, (1, in_ch, size, size)), block)
         (v1_rows, v1_block), (v15_rows, v15_block) = costs["v1"], costs["v1.5"]
@@ -105,6 +205,8 @@ def _v1_vs_v15() -> tuple[int, tuple[tuple[Any, ...], ...], bool]:
             delta += r15.macs - r1.macs
             if c1.stride != c15.stride:
                 rows.append(
-                    (f"layer{stage}.0", r1.name, c1.stride[0], r1.macs, c15.stride[0], r15.macs)
+                    FirstBlockConv(
+                        f"layer{stage}.0", r1.name, c1.stride[0], r1.macs, c15.stride[0], r15.macs
+                    )
                 )
     return delta, tuple(rows), same_params

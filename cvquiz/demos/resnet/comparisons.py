@@ -1,142 +1,164 @@
-"""ResNet beside VGG-16 and DenseNet-121: where the parameters and MACs go."""
+"""ResNet beside VGG-16 and DenseNet-121: where the parameters and MACs go.
+
+Every model is built on the meta device and counted by the zoo, per layer and by torch's counter.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
 
+from cvquiz.demos.params import Settings
 from cvquiz.demos.registry import demo
-from cvquiz.demos.resnet.common import HE_2015, TORCHVISION, _gmacs, _paper_gmacs_check, _v1_vs_v15
-from cvquiz.demos.result import COUNTER_SOURCE, MACS_CONVENTION, DemoResult, Table, check
+from cvquiz.demos.resnet.common import (
+    HE_2015,
+    PAPER_GMACS,
+    _counter_check,
+    _gmacs,
+    _gmacs_check,
+    _paper_gmacs_check,
+    _params_check,
+    _v1_vs_v15,
+)
+from cvquiz.demos.result import MACS_CONVENTION, Presentation, Table, check
+from cvquiz.demos.runner import DemoContext
 
-if TYPE_CHECKING:
-    from cvquiz.demos.registry import DemoContext
-
+# torchvision 0.29.1's weights tables.
+VGG16_PARAMS, VGG16_GMACS = 138_357_544, 15.47
+RESNET50_PARAMS, RESNET50_GMACS = 25_557_032, 4.089
+DENSENET121_PARAMS, DENSENET121_GMACS = 7_978_856, 2.834
 
 # Q15: ResNet vs VGG.
 
-
-@demo(
+VGG = demo(
     "vgg-vs-resnet",
     title="VGG-16 vs ResNet-50: parameters and MACs",
     summary="5.4x the parameters (89% in VGG's FC layers) and 3.8x the MACs of ResNet-50.",
 )
-def vgg_vs_resnet(ctx: DemoContext) -> DemoResult:
+
+VGG16_PAPER_GMACS = 15.3  # He et al. 2015, sec. 4.1: "VGG-16/19 nets (15.3/19.6 billion FLOPs)"
+
+
+class ConvWork(NamedTuple):
+    """A model's conv layers whose outputs share one size: their parameters and MACs."""
+
+    model: str
+    size: int  # output height and width
+    params: int
+    macs: int
+
+
+@dataclass(frozen=True)
+class VggNumbers:
+    """VGG-16 and ResNet-50 at 224x224: parameters, MACs, and where the conv work happens."""
+
+    vgg_params: int
+    vgg_fc_params: int  # the three FC layers
+    vgg_macs: int
+    vgg_conv_macs: int
+    vgg_counter_macs: int
+    r50_params: int
+    r50_fc_params: int
+    r50_macs: int  # V1.5
+    r50_conv_macs: int
+    r50_counter_macs: int
+    r50_v1_macs: int
+    conv_work: tuple[ConvWork, ...]
+
+
+@VGG.measure
+def measure_vgg(s: Settings, ctx: DemoContext) -> VggNumbers:
     from cvquiz.demos import zoo
 
-    found = {}
-    for name in ("vgg16", "resnet50"):
+    found, conv_work = {}, []
+    for name, label in (("vgg16", "VGG-16"), ("resnet50", "ResNet-50")):
         model = zoo.build_meta(zoo.MODELS[name].builder)
         layers, counted = zoo.costed(model, (1, 3, 224, 224))
-        found[name] = (model, layers, counted)
-    vgg, vgg_layers, vgg_counted = found["vgg16"]
-    r50, r50_layers, r50_counted = found["resnet50"]
-    vgg_macs = sum(r.macs for r in vgg_layers)
-    vgg_conv_macs = sum(r.macs for r in vgg_layers if r.kind == "conv")
-    r50_macs = sum(r.macs for r in r50_layers)
-    r50_v1_macs = r50_macs - _v1_vs_v15()[0]
-    vgg_fc = zoo.count_params(vgg.classifier)
-    vgg_fc_formula = (512 * 7 * 7 + 1) * 4096 + (4096 + 1) * 4096 + (4096 + 1) * 1000
-    r50_fc = zoo.count_params(r50.fc)
-
-    def share(part: int, whole: int) -> float:
-        return round(part / whole, 4)
-
-    param_rows = (
-        ("VGG-16", 16, zoo.count_params(vgg), vgg_fc, share(vgg_fc, zoo.count_params(vgg))),
-        ("ResNet-50", 50, zoo.count_params(r50), r50_fc, share(r50_fc, zoo.count_params(r50))),
-    )
-    mac_rows = (
-        ("VGG-16", _gmacs(vgg_macs), _gmacs(vgg_conv_macs), 15.3),
-        (
-            "ResNet-50 (V1.5)",
-            _gmacs(r50_macs),
-            _gmacs(sum(r.macs for r in r50_layers if r.kind != "linear")),
-            None,
-        ),
-        ("ResNet-50 (V1)", _gmacs(r50_v1_macs), None, 3.8),
-    )
-    stage_rows = []
-    for label, layers in (("VGG-16", vgg_layers), ("ResNet-50", r50_layers)):
+        convs = [r for r in layers if r.kind != "linear"]
+        found[name] = (model, sum(r.macs for r in layers), sum(r.macs for r in convs), counted)
         by_size: dict[int, list[int]] = {}
-        for r in layers:
-            if r.kind != "linear":
-                entry = by_size.setdefault(r.output_shape[-1], [0, 0])
-                entry[0] += r.params
-                entry[1] += r.macs
-        stage_rows += [(label, f"{s}x{s}", p, m) for s, (p, m) in by_size.items()]
+        for r in convs:
+            entry = by_size.setdefault(r.output_shape[-1], [0, 0])
+            entry[0] += r.params
+            entry[1] += r.macs
+        conv_work += [ConvWork(label, size, p, m) for size, (p, m) in by_size.items()]
+    (vgg, vgg_macs, vgg_conv, vgg_counted), (r50, r50_macs, r50_conv, r50_counted) = (
+        found["vgg16"],
+        found["resnet50"],
+    )
+    return VggNumbers(
+        vgg_params=zoo.count_params(vgg),
+        vgg_fc_params=zoo.count_params(vgg.classifier),
+        vgg_macs=vgg_macs,
+        vgg_conv_macs=vgg_conv,
+        vgg_counter_macs=vgg_counted,
+        r50_params=zoo.count_params(r50),
+        r50_fc_params=zoo.count_params(r50.fc),
+        r50_macs=r50_macs,
+        r50_conv_macs=r50_conv,
+        r50_counter_macs=r50_counted,
+        r50_v1_macs=r50_macs - _v1_vs_v15()[0],
+        conv_work=tuple(conv_work),
+    )
 
+
+def _share(part: int, whole: int) -> float:
+    """part / whole to 4 decimals, as the tables show shares."""
+    return round(part / whole, 4)
+
+
+@VGG.present
+def present_vgg(n: VggNumbers, s: Settings) -> Presentation:
+    # Weights + biases of VGG's three FC layers (Simonyan & Zisserman 2014, Table 1).
+    vgg_fc_formula = (512 * 7 * 7 + 1) * 4096 + (4096 + 1) * 4096 + (4096 + 1) * 1000
     checks = (
-        check(
-            "VGG-16: parameters",
-            expected=138_357_544,
-            measured=zoo.count_params(vgg),
-            source=TORCHVISION,
-        ),
-        check(
-            "ResNet-50: parameters",
-            expected=25_557_032,
-            measured=zoo.count_params(r50),
-            source=TORCHVISION,
-        ),
-        check(
-            "VGG-16: analytic MACs == FlopCounterMode / 2",
-            expected=vgg_macs,
-            measured=vgg_counted,
-            source=COUNTER_SOURCE,
-        ),
-        check(
-            "ResNet-50: analytic MACs == FlopCounterMode / 2",
-            expected=r50_macs,
-            measured=r50_counted,
-            source=COUNTER_SOURCE,
-        ),
-        check(
-            "VGG-16: GMACs",
-            expected=15.47,
-            measured=vgg_macs / 1e9,
-            source=TORCHVISION,
-            abs_tol=0.005,
-        ),
-        check(
-            "ResNet-50: GMACs",
-            expected=4.089,
-            measured=r50_macs / 1e9,
-            source=TORCHVISION,
-            abs_tol=0.0005,
-        ),
+        _params_check("VGG-16", expected=VGG16_PARAMS, measured=n.vgg_params),
+        _params_check("ResNet-50", expected=RESNET50_PARAMS, measured=n.r50_params),
+        _counter_check("VGG-16", analytic=n.vgg_macs, counted=n.vgg_counter_macs),
+        _counter_check("ResNet-50", analytic=n.r50_macs, counted=n.r50_counter_macs),
+        _gmacs_check("VGG-16", expected=VGG16_GMACS, macs=n.vgg_macs, abs_tol=0.005),
+        _gmacs_check("ResNet-50", expected=RESNET50_GMACS, macs=n.r50_macs, abs_tol=0.0005),
         check(
             "VGG-16: 15.3e9 multiply-adds (the paper counts its conv layers)",
-            expected=15.3,
-            measured=_gmacs(vgg_conv_macs),
+            expected=VGG16_PAPER_GMACS,
+            measured=_gmacs(n.vgg_conv_macs),
             source=f"{HE_2015}, sec. 4.1 ('VGG-16/19 nets (15.3/19.6 billion FLOPs)')",
             abs_tol=0.05,
         ),
         _paper_gmacs_check(
-            "ResNet-50 (V1): 3.8e9 multiply-adds", name="resnet50", macs=r50_v1_macs
+            "ResNet-50 (V1): 3.8e9 multiply-adds", name="resnet50", macs=n.r50_v1_macs
         ),
         check(
             "VGG-16's three FC layers hold its parameters: (25088+1)·4096 + (4096+1)·4096 + (4096+1)·1000",
             expected=vgg_fc_formula,
-            measured=vgg_fc,
+            measured=n.vgg_fc_params,
             source="formula, weights + biases",
         ),
         check(
             "VGG-16 needs more MACs than ResNet-50 (and even ResNet-152's 11.3e9)",
             expected=True,
-            measured=vgg_macs > r50_macs and vgg_conv_macs > 11.3e9,
+            measured=n.vgg_macs > n.r50_macs and n.vgg_conv_macs > 11.3e9,
             source=f"{HE_2015}, sec. 4.1",
         ),
     )
-    return DemoResult(
-        demo_id="vgg-vs-resnet",
-        title="VGG-16 vs ResNet-50: parameters and MACs",
+    param_rows = (
+        ("VGG-16", 16, n.vgg_params, n.vgg_fc_params, _share(n.vgg_fc_params, n.vgg_params)),
+        ("ResNet-50", 50, n.r50_params, n.r50_fc_params, _share(n.r50_fc_params, n.r50_params)),
+    )
+    mac_rows = (
+        ("VGG-16", _gmacs(n.vgg_macs), _gmacs(n.vgg_conv_macs), VGG16_PAPER_GMACS),
+        ("ResNet-50 (V1.5)", _gmacs(n.r50_macs), _gmacs(n.r50_conv_macs), None),
+        ("ResNet-50 (V1)", _gmacs(n.r50_v1_macs), None, PAPER_GMACS["resnet50"]),
+    )
+    return Presentation(
         explanation=(
-            f"VGG-16 has {zoo.count_params(vgg) / zoo.count_params(r50):.1f}x ResNet-50's parameters and "
-            f"{vgg_macs / r50_macs:.1f}x its MACs, yet ResNet-50 is more accurate: He et al. report "
-            "22.85% vs 28.07% top-1 error (10-crop, Table 3).",
-            f"{share(vgg_fc, zoo.count_params(vgg)):.0%} of VGG-16's parameters sit in its three FC layers (the "
-            "first alone maps 512x7x7 to 4096). ResNet replaces them with global average pooling "
-            "and a single 2048→1000 FC.",
+            f"VGG-16 has {n.vgg_params / n.r50_params:.1f}x ResNet-50's parameters and "
+            f"{n.vgg_macs / n.r50_macs:.1f}x its MACs, yet ResNet-50 is more accurate: He et al. "
+            "report 22.85% vs 28.07% top-1 error (10-crop, Table 3).",
+            f"{_share(n.vgg_fc_params, n.vgg_params):.0%} of VGG-16's parameters sit in its three "
+            "FC layers (the first alone maps 512x7x7 to 4096). ResNet replaces them with global "
+            "average pooling and a single 2048→1000 FC.",
             "VGG's compute is 3x3 convs at full width on large maps (64 channels at 224x224); "
             "ResNet shrinks the map fast in the stem (7x7 stride 2, max pool) and its bottlenecks "
             "run the 3x3s at a quarter of the block width.",
@@ -157,7 +179,7 @@ def vgg_vs_resnet(ctx: DemoContext) -> DemoResult:
             Table(
                 "Where the conv work happens (by output size)",
                 ("model", "output size", "params", "MACs"),
-                tuple(stage_rows),
+                tuple((w.model, f"{w.size}x{w.size}", w.params, w.macs) for w in n.conv_work),
             ),
         ),
         checks=checks,
@@ -167,14 +189,43 @@ def vgg_vs_resnet(ctx: DemoContext) -> DemoResult:
 
 # Q17: ResNet vs DenseNet.
 
-
-@demo(
+DENSENET = demo(
     "densenet-vs-resnet",
     title="DenseNet-121 vs ResNet-50: concatenate vs add",
     summary="Concatenation grows channels k0 + l·k: fewer params and MACs, more activations.",
 )
-def densenet_vs_resnet(ctx: DemoContext) -> DemoResult:
 
+GROWTH_RATE = 32  # DenseNet-121's k (Huang et al. 2017, Table 1)
+
+
+class DenseBlockReads(NamedTuple):
+    """What one dense block's layers read, beside ResNet-50's stage at the same resolution."""
+
+    layers: int  # L
+    in_channels: int  # k0
+    last_in_channels: int  # what the block's last layer reads: k0 + (L − 1)·k
+    height: int
+    width: int
+    concat_reads: int  # elements of every layer's concatenated input, summed
+    resnet_reads: int  # elements of ResNet-50's block inputs in the matching stage
+
+
+@dataclass(frozen=True)
+class DenseNumbers:
+    """DenseNet-121's blocks against ResNet-50's stages, and both whole models."""
+
+    blocks: tuple[DenseBlockReads, ...]
+    resnet_stage_widths: tuple[tuple[int, ...], ...]  # distinct output channels per stage
+    dense_params: int
+    dense_macs: int
+    dense_counter_macs: int
+    r50_params: int
+    r50_macs: int
+    r50_counter_macs: int
+
+
+@DENSENET.measure
+def measure_densenet(s: Settings, ctx: DemoContext) -> DenseNumbers:
     from cvquiz.demos import zoo
     from cvquiz.demos.zoo.classic import DenseBlock, DenseLayer
 
@@ -207,86 +258,84 @@ def densenet_vs_resnet(ctx: DemoContext) -> DemoResult:
     for handle in handles:
         handle.remove()
 
-    def numel(shape: tuple[int, ...]) -> int:
-        n = 1
-        for d in shape:
-            n *= d
-        return n
-
-    k, rows, checks = 32, [], []
+    reads = []
     for i, block in enumerate(blocks):
-        reads = layer_reads[i]
-        n, (_, k0, h, w) = len(block.layers), reads[0]
-        concat_elems = sum(numel(shape) for shape in reads)
-        resnet_elems = sum(numel(inp) for inp, _ in stage_io[i])
-        rows.append((f"block {i + 1}", n, k0, k0 + n * k, f"{h}x{w}", concat_elems, resnet_elems))
+        shapes = layer_reads[i]
+        _, k0, h, w = shapes[0]  # (N, k0, H, W)
+        reads.append(
+            DenseBlockReads(
+                layers=len(block.layers),
+                in_channels=k0,
+                last_in_channels=shapes[-1][1],
+                height=h,
+                width=w,
+                concat_reads=sum(math.prod(shape) for shape in shapes),
+                resnet_reads=sum(math.prod(inp) for inp, _ in stage_io[i]),
+            )
+        )
+    return DenseNumbers(
+        blocks=tuple(reads),
+        resnet_stage_widths=tuple(
+            tuple(sorted({out[1] for _, out in stage_io[i]})) for i in range(4)
+        ),
+        dense_params=zoo.count_params(dense),
+        dense_macs=sum(r.macs for r in d_layers),
+        dense_counter_macs=d_counted,
+        r50_params=zoo.count_params(r50),
+        r50_macs=sum(r.macs for r in r_layers),
+        r50_counter_macs=r_counted,
+    )
+
+
+@DENSENET.present
+def present_densenet(n: DenseNumbers, s: Settings) -> Presentation:
+    k, checks = GROWTH_RATE, []
+    for i, b in enumerate(n.blocks, 1):
         checks += [
             check(
-                f"dense block {i + 1}: channels grow to k0 + L·k = {k0} + {n}·{k}",
-                expected=k0 + n * k,
-                measured=reads[-1][1] + k,
+                f"dense block {i}: channels grow to k0 + L·k = {b.in_channels} + {b.layers}·{k}",
+                expected=b.in_channels + b.layers * k,
+                measured=b.last_in_channels + k,
                 source="Huang et al. 2017, eq. (2): x_l = H_l(x_0 ‖ … ‖ x_(l-1))",
             ),
             check(
-                f"dense block {i + 1}: its layers read Σ (k0 + l·k)·H·W elements",
-                expected=sum((k0 + layer * k) * h * w for layer in range(n)),
-                measured=concat_elems,
+                f"dense block {i}: its layers read Σ (k0 + l·k)·H·W elements",
+                expected=sum(
+                    (b.in_channels + layer * k) * b.height * b.width for layer in range(b.layers)
+                ),
+                measured=b.concat_reads,
                 source="formula; each concat is a new tensor unless memory is shared",
             ),
         ]
-    widths = [sorted({out[1] for _, out in stage_io[i]}) for i in range(4)]
-    d_params, r_params = zoo.count_params(dense), zoo.count_params(r50)
-    d_macs, r_macs = sum(r.macs for r in d_layers), sum(r.macs for r in r_layers)
     checks += [
-        check(
-            "DenseNet-121: parameters", expected=7_978_856, measured=d_params, source=TORCHVISION
-        ),
-        check("ResNet-50: parameters", expected=25_557_032, measured=r_params, source=TORCHVISION),
-        check(
-            "DenseNet-121: analytic MACs == FlopCounterMode / 2",
-            expected=d_macs,
-            measured=d_counted,
-            source=COUNTER_SOURCE,
-        ),
-        check(
-            "ResNet-50: analytic MACs == FlopCounterMode / 2",
-            expected=r_macs,
-            measured=r_counted,
-            source=COUNTER_SOURCE,
-        ),
-        check(
-            "DenseNet-121: GMACs",
-            expected=2.834,
-            measured=d_macs / 1e9,
-            source=TORCHVISION,
-            abs_tol=0.0005,
-        ),
-        check(
-            "ResNet-50: GMACs",
-            expected=4.089,
-            measured=r_macs / 1e9,
-            source=TORCHVISION,
-            abs_tol=0.0005,
-        ),
+        _params_check("DenseNet-121", expected=DENSENET121_PARAMS, measured=n.dense_params),
+        _params_check("ResNet-50", expected=RESNET50_PARAMS, measured=n.r50_params),
+        _counter_check("DenseNet-121", analytic=n.dense_macs, counted=n.dense_counter_macs),
+        _counter_check("ResNet-50", analytic=n.r50_macs, counted=n.r50_counter_macs),
+        _gmacs_check("DenseNet-121", expected=DENSENET121_GMACS, macs=n.dense_macs, abs_tol=0.0005),
+        _gmacs_check("ResNet-50", expected=RESNET50_GMACS, macs=n.r50_macs, abs_tol=0.0005),
         check(
             "ResNet's addition keeps the width: every block of a stage outputs the same channels",
             expected=str([[256], [512], [1024], [2048]]),
-            measured=str(widths),
+            measured=str([list(w) for w in n.resnet_stage_widths]),
             source=f"{HE_2015}: y = F(x) + x",
         ),
     ]
-    d_total, r_total = sum(r[5] for r in rows), sum(r[6] for r in rows)
-    return DemoResult(
-        demo_id="densenet-vs-resnet",
-        title="DenseNet-121 vs ResNet-50: concatenate vs add",
+    rows = tuple(
+        (f"block {i}", b.layers, b.in_channels, b.in_channels + b.layers * k, f"{b.height}x{b.width}",
+         b.concat_reads, b.resnet_reads)
+        for i, b in enumerate(n.blocks, 1)
+    )  # fmt: skip
+    d_total, r_total = sum(b.concat_reads for b in n.blocks), sum(b.resnet_reads for b in n.blocks)
+    return Presentation(
         explanation=(
             "ResNet adds: y = F(x) + x keeps the width, one skip per block. DenseNet (Huang et al. "
             "2017) concatenates: layer l reads x_0 ‖ x_1 ‖ … ‖ x_(l-1) (‖: concatenation), so a "
             "block's width grows by the growth rate k = 32 with every layer (64 + 6·32 = 256 in "
             "block 1).",
-            f"Reusing features makes DenseNet-121 small: {d_params:,} parameters "
-            f"({r_params / d_params:.1f}x fewer than ResNet-50) and {d_macs / 1e9:.2f} vs "
-            f"{r_macs / 1e9:.2f} GMACs.",
+            f"Reusing features makes DenseNet-121 small: {n.dense_params:,} parameters "
+            f"({n.r50_params / n.dense_params:.1f}x fewer than ResNet-50) and "
+            f"{n.dense_macs / 1e9:.2f} vs {n.r50_macs / 1e9:.2f} GMACs.",
             "The price is memory: each concatenation is a fresh tensor in a naive implementation, "
             f"so the dense layers read {d_total:,} elements against {r_total:,} for ResNet-50's "
             "blocks, and those maps are kept for backprop. Memory-efficient DenseNets share the "
@@ -297,7 +346,7 @@ def densenet_vs_resnet(ctx: DemoContext) -> DemoResult:
             Table(
                 "Dense blocks of DenseNet-121 at 224x224 (k = 32)",
                 ("block", "layers L", "in k0", "out k0 + L·k", "H×W", "concat reads", "ResNet-50"),
-                tuple(rows),
+                rows,
                 note="concat reads: elements of every dense layer's concatenated input, summed; "
                 "ResNet-50: elements of its block inputs in the stage at the same resolution.",
             ),
@@ -305,8 +354,8 @@ def densenet_vs_resnet(ctx: DemoContext) -> DemoResult:
                 "Whole models at 224x224",
                 ("model", "params", "GMACs", "combines by"),
                 (
-                    ("DenseNet-121", d_params, _gmacs(d_macs), "concatenation"),
-                    ("ResNet-50", r_params, _gmacs(r_macs), "addition"),
+                    ("DenseNet-121", n.dense_params, _gmacs(n.dense_macs), "concatenation"),
+                    ("ResNet-50", n.r50_params, _gmacs(n.r50_macs), "addition"),
                 ),
             ),
         ),

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
-from cvquiz.demos.registry import Param, demo
+from cvquiz.demos.params import Param, Settings
+from cvquiz.demos.registry import demo
 from cvquiz.demos.resnet.common import HE_2016
-from cvquiz.demos.result import DemoResult, Table, check
-from cvquiz.errors import CvquizError
+from cvquiz.demos.result import Presentation, Table, check
+from cvquiz.demos.runner import DemoContext
 
 if TYPE_CHECKING:
     import torch
-
-    from cvquiz.demos.registry import DemoContext
 
 
 # Q11 and Q9: signal propagation through deep stacks (He init; shortcuts as gradient highways).
@@ -72,63 +72,110 @@ def _run_stack(
 
 
 def _mean_square(t: torch.Tensor) -> float:
+    """E[t²] over every element."""
     return t.pow(2).mean().item()
 
 
-@demo(
+HE_INIT = demo(
     "he-init",
     title="He initialisation keeps the signal's scale through ReLU layers",
     summary="Var(w) = 2/fan_in keeps a deep ReLU stack's signal at scale; Xavier halves it per layer.",
     params=(Param("depth", int, 30, "conv-ReLU layers in the stack", min=20, max=50),),
 )
-def he_init(ctx: DemoContext, *, depth: int) -> DemoResult:
 
+FAN_IN = 9 * STACK_WIDTH  # a 3x3 conv over STACK_WIDTH channels; fan_out is the same
+
+# Each init: its name, Var(w), and where the variance comes from.
+INITS = (
+    ("N(0, 0.01²)", SMALL_STD**2, "fixed small Gaussian"),
+    ("Xavier", 1 / FAN_IN, "Glorot & Bengio 2010: 2/(fan_in + fan_out)"),
+    ("He", 2 / FAN_IN, "He init: 2/fan_in"),
+)
+
+
+def _layer_gain(var: float) -> float:
+    """E[h_l²] / E[h_(l-1)²] = fan_in·Var(w)/2: ReLU halves it (He et al. 2015b, eq. 10)."""
+    return FAN_IN * var / 2
+
+
+class InitRun(NamedTuple):
+    """One init's stack: the measured per-layer factors and the mean square layer by layer."""
+
+    init: str
+    var: float
+    forward: float  # geometric mean over the layers of the mean square's ratio
+    backward: float  # the same for the gradient, going back
+    trace: tuple[float, ...]  # mean square of the activations at `trace_layers`
+
+
+@dataclass(frozen=True)
+class HeInitNumbers:
+    """The same input through a plain conv-ReLU stack under each init."""
+
+    runs: tuple[InitRun, ...]
+    trace_layers: tuple[int, ...]  # 0 (the input), every fifth layer, and the last
+
+
+@HE_INIT.measure
+def measure_he_init(s: Settings, ctx: DemoContext) -> HeInitNumbers:
     import torch
 
-    gen = torch.Generator().manual_seed(ctx.seed)
+    depth = s.depth
     dtype = torch.float64  # N(0, 0.01²) shrinks the signal below float32's range by layer ~20
-    fan_in = 9 * STACK_WIDTH
-    inits = (
-        ("N(0, 0.01²)", SMALL_STD**2, "fixed small Gaussian"),
-        ("Xavier", 1 / fan_in, "Glorot & Bengio 2010: 2/(fan_in + fan_out)"),
-        ("He", 2 / fan_in, "He init: 2/fan_in"),
-    )
-    x = torch.randn(STACK_BATCH, STACK_WIDTH, STACK_SIZE, STACK_SIZE, generator=gen, dtype=dtype)
-    shown = sorted({0, *range(5, depth, 5), depth})
-    rows, checks, trace = [], [], {}
-    for name, var, source in inits:
-        weights = _stack_weights(depth, var=var, generator=gen, dtype=dtype)
+    x = torch.randn(
+        STACK_BATCH, STACK_WIDTH, STACK_SIZE, STACK_SIZE, generator=ctx.rng, dtype=dtype
+    )  # (N, C, H, W)
+    trace_layers = tuple(sorted({0, *range(5, depth, 5), depth}))
+    runs = []
+    for name, var, _ in INITS:
+        weights = _stack_weights(depth, var=var, generator=ctx.rng, dtype=dtype)
         xg = x.clone().to(ctx.device).requires_grad_(True)
         outputs, out = _run_stack(xg, [w.to(ctx.device) for w in weights], residual=False)
-        g = torch.randn(out.shape, generator=gen, dtype=dtype).to(ctx.device)
+        g = torch.randn(out.shape, generator=ctx.rng, dtype=dtype).to(ctx.device)
         (out * g).sum().backward()
-        expected = fan_in * var / 2  # E[h_l²] = fan_in·Var(w)·E[h_(l-1)²] / 2 (ReLU halves it)
-        forward = (_mean_square(out) / _mean_square(x)) ** (1 / depth)
-        backward = (_mean_square(xg.grad) / _mean_square(g)) ** (1 / depth)
-        trace[name] = [_mean_square(x), *(_mean_square(h) for h in outputs)]
-        rows.append((name, f"{var:.3g}", round(expected, 4), round(forward, 4), round(backward, 4)))
+        trace = [_mean_square(x), *(_mean_square(h) for h in outputs)]
+        runs.append(
+            InitRun(
+                init=name,
+                var=var,
+                forward=(_mean_square(out) / _mean_square(x)) ** (1 / depth),
+                backward=(_mean_square(xg.grad) / _mean_square(g)) ** (1 / depth),
+                trace=tuple(trace[layer] for layer in trace_layers),
+            )
+        )
+    return HeInitNumbers(tuple(runs), trace_layers)
+
+
+@HE_INIT.present
+def present_he_init(n: HeInitNumbers, s: Settings) -> Presentation:
+    depth, rows, checks = s.depth, [], []
+    for run, (_, _, source) in zip(n.runs, INITS, strict=True):
+        expected = _layer_gain(run.var)
+        rows.append(
+            (run.init, f"{run.var:.3g}", round(expected, 4), round(run.forward, 4),
+             round(run.backward, 4))
+        )  # fmt: skip
         checks += [
             check(
-                f"{name}: each layer scales the mean square by fan_in·Var(w)/2 = {expected:.4g}",
+                f"{run.init}: each layer scales the mean square by fan_in·Var(w)/2 = {expected:.4g}",
                 expected=round(expected, 4),
-                measured=round(forward, 4),
+                measured=round(run.forward, 4),
                 source=f"{HE_2015B}, eq. (10); {source}; ±5σ of a random stack, 1.1/√depth",
                 rel_tol=round(FORWARD_REL_ROOT / depth**0.5, 3),
             ),
             check(
-                f"{name}: gradients scale by the same factor going back (fan_out = fan_in)",
+                f"{run.init}: gradients scale by the same factor going back (fan_out = fan_in)",
                 expected=round(expected, 4),
-                measured=round(backward, 4),
+                measured=round(run.backward, 4),
                 source=f"{HE_2015B}, eq. (14); ±5σ of a random stack, 0.5/√depth",
                 rel_tol=round(BACKWARD_REL_ROOT / depth**0.5, 3),
             ),
         ]
     trace_rows = tuple(
-        (layer, *(f"{trace[name][layer]:.2e}" for name, _, _ in inits)) for layer in shown
+        (layer, *(f"{run.trace[i]:.2e}" for run in n.runs))
+        for i, layer in enumerate(n.trace_layers)
     )
-    return DemoResult(
-        demo_id="he-init",
-        title="He initialisation keeps the signal's scale through ReLU layers",
+    return Presentation(
         explanation=(
             "A conv layer multiplies the variance of its input by fan_in·Var(w); ReLU then zeroes "
             "half of it. So each conv-ReLU layer scales the mean square by fan_in·Var(w)/2.",
@@ -140,7 +187,7 @@ def he_init(ctx: DemoContext, *, depth: int) -> DemoResult:
             "ResNet trains with He init (torchvision: kaiming_normal_, mode fan_out) plus BN, and "
             "the shortcuts add a path on which the scale is not multiplied at all.",
             f"Ran on real tensors: {depth} 3x3 convs of {STACK_WIDTH} channels (fan_in "
-            f"{fan_in}), circular padding so every output has the full fan-in, float64.",
+            f"{FAN_IN}), circular padding so every output has the full fan-in, float64.",
         ),
         tables=(
             Table(
@@ -151,7 +198,7 @@ def he_init(ctx: DemoContext, *, depth: int) -> DemoResult:
             ),
             Table(
                 "Mean square of the activations, layer by layer",
-                ("layer", *(name for name, _, _ in inits)),
+                ("layer", *(run.init for run in n.runs)),
                 trace_rows,
             ),
         ),
@@ -159,49 +206,82 @@ def he_init(ctx: DemoContext, *, depth: int) -> DemoResult:
     )
 
 
-@demo(
+HIGHWAY = demo(
     "gradient-highway",
     title="Shortcuts as gradient highways",
     summary="Same small init: a plain stack's input gradient vanishes, a residual one's doesn't.",
     params=(
         Param(
-            "depth", int, 20, "conv layers (the residual stack has depth/2 blocks)", min=10, max=50
+            "depth",
+            int,
+            20,
+            "conv layers (the residual stack has depth/2 blocks)",
+            min=10,
+            max=50,
+            multiple_of=2,
+            why="two convs per residual block",
         ),
     ),
 )
-def gradient_highway(ctx: DemoContext, *, depth: int) -> DemoResult:
 
+# Each stack: plain or residual, its init's name, Var(w).
+STACKS = (
+    ("plain", "N(0, 0.01²)", SMALL_STD**2),
+    ("plain", "He", 2 / FAN_IN),
+    ("residual", "N(0, 0.01²)", SMALL_STD**2),
+)
+
+
+class StackRun(NamedTuple):
+    """One stack's gradient norm, relative to the output's, halfway down and at the input."""
+
+    stack: str
+    init: str
+    middle: float
+    input: float
+
+
+@dataclass(frozen=True)
+class HighwayNumbers:
+    """The same input and output gradient through a plain and a residual stack."""
+
+    runs: tuple[StackRun, ...]  # in the order of STACKS
+
+
+@HIGHWAY.measure
+def measure_highway(s: Settings, ctx: DemoContext) -> HighwayNumbers:
     import torch
 
-    if depth % 2:
-        raise CvquizError(f"--set depth={depth}: must be even (two convs per residual block)")
-    gen = torch.Generator().manual_seed(ctx.seed)
     dtype = torch.float64  # the plain stack's gradient falls below float32's range
-    fan = 9 * STACK_WIDTH
-    x = torch.randn(STACK_BATCH, STACK_WIDTH, STACK_SIZE, STACK_SIZE, generator=gen, dtype=dtype)
-    configs = (
-        ("plain", "N(0, 0.01²)", SMALL_STD**2, False),
-        ("plain", "He", 2 / fan, False),
-        ("residual", "N(0, 0.01²)", SMALL_STD**2, True),
-    )
-    rows, ratios, mids = [], {}, {}
-    for kind, init, var, residual in configs:
+    x = torch.randn(
+        STACK_BATCH, STACK_WIDTH, STACK_SIZE, STACK_SIZE, generator=ctx.rng, dtype=dtype
+    )  # (N, C, H, W)
+    runs = []
+    for kind, init, var in STACKS:
         weights = [
-            w.to(ctx.device) for w in _stack_weights(depth, var=var, generator=gen, dtype=dtype)
+            w.to(ctx.device)
+            for w in _stack_weights(s.depth, var=var, generator=ctx.rng, dtype=dtype)
         ]
         xg = x.clone().to(ctx.device).requires_grad_(True)
-        outputs, out = _run_stack(xg, weights, residual=residual)
+        outputs, out = _run_stack(xg, weights, residual=kind == "residual")
         mid = outputs[len(outputs) // 2 - 1]
         mid.retain_grad()
-        g = torch.randn(out.shape, generator=gen, dtype=dtype).to(ctx.device)
+        g = torch.randn(out.shape, generator=ctx.rng, dtype=dtype).to(ctx.device)
         (out * g).sum().backward()
-        ratio = (xg.grad.norm() / g.norm()).item()
-        ratios[(kind, init)] = ratio
-        mids[(kind, init)] = (mid.grad.norm() / g.norm()).item()
-        rows.append((kind, init, f"{mids[(kind, init)]:.2e}", f"{ratio:.2e}"))
+        runs.append(
+            StackRun(
+                kind, init, (mid.grad.norm() / g.norm()).item(), (xg.grad.norm() / g.norm()).item()
+            )
+        )
+    return HighwayNumbers(tuple(runs))
 
+
+@HIGHWAY.present
+def present_highway(n: HighwayNumbers, s: Settings) -> Presentation:
+    depth = s.depth
+    plain_small, plain_he, residual = n.runs
     # Each plain layer scales the gradient's mean square by fan·Var(w)/2, its norm by the root.
-    expected_log = depth / 2 * math.log10(fan * SMALL_STD**2 / 2)
+    expected_log = depth / 2 * math.log10(_layer_gain(SMALL_STD**2))
     # Random per-layer gains: the log of their product spreads as √layers (see DECADES_PER_ROOT_LAYER).
     spread_full = round(DECADES_PER_ROOT_LAYER * depth**0.5, 2)
     spread_half = round(DECADES_PER_ROOT_LAYER * (depth / 2) ** 0.5, 2)
@@ -209,35 +289,33 @@ def gradient_highway(ctx: DemoContext, *, depth: int) -> DemoResult:
         check(
             f"plain, small init: the gradient norm at the input is 10^{expected_log:.1f} of the output's",
             expected=round(expected_log, 2),
-            measured=round(math.log10(ratios[("plain", "N(0, 0.01²)")]), 2),
+            measured=round(math.log10(plain_small.input), 2),
             source=f"formula (depth/2)·log10(fan·Var(w)/2); {HE_2015B}; ±5σ of a random stack, 0.14·√depth",
             abs_tol=spread_full,
         ),
         check(
             f"plain, small init: halfway down, 10^{expected_log / 2:.1f}: the decay is exponential in depth",
             expected=round(expected_log / 2, 2),
-            measured=round(math.log10(mids[("plain", "N(0, 0.01²)")]), 2),
+            measured=round(math.log10(plain_small.middle), 2),
             source="formula (depth/4)·log10(fan·Var(w)/2); ±5σ, 0.14·√(depth/2)",
             abs_tol=spread_half,
         ),
         check(
             "residual, same init: the gradient reaches the input at full strength",
             expected=1.0,
-            measured=round(ratios[("residual", "N(0, 0.01²)")], 4),
+            measured=round(residual.input, 4),
             source=f"{HE_2016}, eq. (5): ∂E/∂x_l = ∂E/∂x_L·(1 + ∂/∂x_l Σ F)",
             rel_tol=0.05,
         ),
         check(
             f"plain, He init: good init alone also keeps the gradient's scale (log10 within ±{spread_full})",
             expected=0.0,
-            measured=round(math.log10(ratios[("plain", "He")]), 2),
+            measured=round(math.log10(plain_he.input), 2),
             source=f"{HE_2015B}, eq. (14); ±5σ of a random stack, 0.14·√depth",
             abs_tol=spread_full,
         ),
     )
-    return DemoResult(
-        demo_id="gradient-highway",
-        title="Shortcuts as gradient highways",
+    return Presentation(
         explanation=(
             "Backprop through a plain layer multiplies the gradient by the layer's Jacobian; with "
             "small weights each factor is below 1 and the product over many layers vanishes.",
@@ -253,7 +331,7 @@ def gradient_highway(ctx: DemoContext, *, depth: int) -> DemoResult:
             Table(
                 f"Gradient norm relative to the output's, {depth} convs",
                 ("stack", "init", "at the middle", "at the input"),
-                tuple(rows),
+                tuple((r.stack, r.init, f"{r.middle:.2e}", f"{r.input:.2e}") for r in n.runs),
             ),
         ),
         checks=checks,
