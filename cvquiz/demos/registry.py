@@ -55,19 +55,6 @@ class DemoSpec:
         self.present_step = func
         return func
 
-    def param(self, name: str) -> Param:
-        for p in self.params:
-            if p.name == name:
-                return p
-        valid = ", ".join(p.name for p in self.params) or "none"
-        raise CvquizError(
-            f"--set {name}: demo '{self.id}' has no parameter '{name}' (valid: {valid})"
-        )
-
-    @property
-    def defaults(self) -> dict[str, Any]:
-        return {p.name: p.default for p in self.params}
-
     @property
     def complete(self) -> bool:
         return self.measure_step is not None and self.present_step is not None
