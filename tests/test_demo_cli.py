@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from demo_runs import default_run
 
 from cvquiz.demos import index, registry
 from cvquiz.demos.params import Param
 from cvquiz.demos.registry import DemoSpec
-from cvquiz.demos.result import Presentation, check
+from cvquiz.demos.result import DemoResult, Presentation, check
 from cvquiz.links import load_library
 
 # The mapping reported to the lead for data/questions.yaml (question number -> demo id).
@@ -277,7 +278,12 @@ def test_failing_checks_exit_1_in_demo_and_verify(cli, monkeypatch: pytest.Monke
     assert "✗ 3 demos, 7/9 checks passed" in verify.stdout
 
 
-def test_verify_json_runs_every_demo(cli) -> None:
+def test_verify_json_runs_every_demo(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    def shared_default_run(demo_id: str, *, device: str, seed: int) -> DemoResult:
+        assert (device, seed) == ("cpu", 0)  # verify runs defaults: the runs other tests share
+        return default_run(demo_id)
+
+    monkeypatch.setattr("cvquiz.demos.verify.run_demo", shared_default_run)
     result = cli("verify", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
