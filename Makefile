@@ -21,6 +21,7 @@ practice: install
 
 test: install lint
 	$(BIN)/python -m pytest -q
+	$(BIN)/python benchmarks/run.py --smoke
 	$(BIN)/cvquiz verify
 
 # ruff's rules (TID253 keeps torch out of start-up) and its formatter, checked, never applied here.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -10,12 +12,16 @@ from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Bank caches go to a throwaway folder, even for banks loaded while tests are collected.
+os.environ["CVQUIZ_CACHE"] = tempfile.mkdtemp(prefix="cvquiz-test-cache-")
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Never touch the real user directory or the user's banks; an 80-column terminal, in UTC."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("CVQUIZ_HOME", str(home))
+    monkeypatch.setenv("CVQUIZ_CACHE", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("CVQUIZ_BANK", raising=False)
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("LINES", "40")

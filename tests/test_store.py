@@ -37,7 +37,9 @@ def test_home_is_env_override_else_platform_dir(
 def test_migrations_run_once_in_order_and_wal_is_on(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with open_store(home, now=NOW) as s:
-        assert applied_migrations(s) == ["m001_initial", "m002_skips_and_settings"]
+        assert applied_migrations(s) == [
+            "m001_initial", "m002_skips_and_settings", "m003_indexes_for_scale",
+        ]  # fmt: skip
     with open_store(home, now=NOW + timedelta(days=1)) as s:
         assert applied_migrations(s) == [m.__name__ for m in MIGRATIONS]
     db = sqlite3.connect(home / "progress.db")
@@ -46,6 +48,7 @@ def test_migrations_run_once_in_order_and_wal_is_on(tmp_path: Path) -> None:
     assert rows == [
         ("m001_initial", "2026-11-25T12:00:00.000000Z"),
         ("m002_skips_and_settings", "2026-11-25T12:00:00.000000Z"),
+        ("m003_indexes_for_scale", "2026-11-25T12:00:00.000000Z"),
     ]
 
 
@@ -270,7 +273,7 @@ def test_migrations_register_in_order_and_refuse_a_duplicate_or_out_of_order_nam
 
 
 def test_the_real_migrations_keep_their_names_and_order() -> None:
-    assert MIGRATIONS.names == ("m001_initial", "m002_skips_and_settings")
+    assert MIGRATIONS.names == ("m001_initial", "m002_skips_and_settings", "m003_indexes_for_scale")
 
 
 def test_migrate_applies_a_registry_in_order_once_and_records_each_name(tmp_path: Path) -> None:
@@ -311,12 +314,15 @@ def test_an_older_store_gets_only_the_missing_migration(tmp_path: Path) -> None:
     old.execute("INSERT INTO _migrations VALUES ('m001_initial', '2026-01-01T00:00:00.000000Z')")
     old.close()
     with open_store(home, now=NOW) as s:
-        assert applied_migrations(s) == ["m001_initial", "m002_skips_and_settings"]
+        assert applied_migrations(s) == [
+            "m001_initial", "m002_skips_and_settings", "m003_indexes_for_scale",
+        ]  # fmt: skip
         s.set_setting("retention", "0.85")  # m002's table is there
     db = sqlite3.connect(home / "progress.db")
     assert db.execute("SELECT name, applied_at FROM _migrations ORDER BY rowid").fetchall() == [
         ("m001_initial", "2026-01-01T00:00:00.000000Z"),
         ("m002_skips_and_settings", "2026-11-25T12:00:00.000000Z"),
+        ("m003_indexes_for_scale", "2026-11-25T12:00:00.000000Z"),
     ]
 
 

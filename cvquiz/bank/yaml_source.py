@@ -1,17 +1,29 @@
-"""Reading a bank file safely: UTF-8 text, YAML without tags or aliases, errors that name file and line."""
+"""Reading a bank file safely: UTF-8 text, YAML without tags or aliases, errors that name file and line.
+
+A bank is parsed once, by libyaml's C parser, straight into plain data; its node tree (for line
+numbers) is composed only if a check fails. Anything a plain bank never holds (an anchor, alias,
+tag, merge key, duplicate key, a second document, a syntax error) sends the text to the exact
+path instead, which refuses it with the same file:line message as always.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from cvquiz.errors import CvquizError
 from cvquiz.paths import display_path
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    import yaml
+
+MAX_BANK_BYTES = 64 * 2**20  # 64 MiB: about 100,000 questions; more is a mistake or an attack
+
+
+def _size(n: int) -> str:
+    return f"{n // 2**20} MiB" if n >= 2**20 else f"{n // 1024} KiB" if n >= 1024 else f"{n} bytes"
 
 
 def read_text(path: Path) -> str:
@@ -20,11 +32,17 @@ def read_text(path: Path) -> str:
     if path.is_dir():
         raise CvquizError(f"{shown}: is a directory, not a bank file")
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BANK_BYTES + 1)
     except FileNotFoundError:
         raise CvquizError(f"{shown}: no such bank file") from None
     except OSError as exc:
         raise CvquizError(f"{shown}: cannot read bank file ({exc.strerror})") from None
+    if len(raw) > MAX_BANK_BYTES:
+        raise CvquizError(
+            f"{shown}: the bank file is over {_size(MAX_BANK_BYTES)}, the limit for one bank; "
+            "split it into several banks"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -37,12 +55,151 @@ def read_text(path: Path) -> str:
     return text.removeprefix("\ufeff")
 
 
-def parse(text: str, shown: str) -> tuple[Any, yaml.Node]:
-    """Safe-load the document and compose its node tree (for line numbers)."""
+def parse(text: str, shown: str) -> tuple[Any, yaml.Node | Callable[[], yaml.Node]]:
+    """The document as plain data, and its node tree for line numbers.
+
+    For a plain bank the tree comes back as a function that composes it (only a failing check
+    needs it); otherwise as the tree itself, already checked for duplicate keys by the caller.
+    """
+    import yaml
+
+    try:
+        return plain_data(text), lambda: _compose(text)
+    except _BadValue as exc:
+        _refuse_aliases(text, shown)  # an alias anywhere is reported first, as always
+        raise CvquizError(f"{shown}:{exc.line}: YAML error: {exc}") from None
+    except (_Unusual, yaml.YAMLError):
+        return parse_exact(text, shown)
+
+
+def _compose(text: str) -> yaml.Node:
+    import yaml
+
+    return yaml.compose(text, Loader=_loader())
+
+
+def _loader() -> type:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+# --------------------------------------------------------------------------- the fast path
+
+
+class _Unusual(Exception):
+    """Something a plain bank never holds: the exact path decides what it means."""
+
+
+class _BadValue(ValueError):
+    """A plain scalar that resolves to a type but is not one (a date like 2026-02-30)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+_NO_DOCUMENT = object()
+_STR = "tag:yaml.org,2002:str"
+
+
+def plain_data(text: str) -> Any:
+    """The single YAML document of `text` as yaml.load(SafeLoader) gives it, built from the C
+    parser's events; raises _Unusual (or the parser's error) for anything beyond plain data."""
+    import yaml
+    from yaml.events import (
+        DocumentEndEvent,
+        DocumentStartEvent,
+        MappingEndEvent,
+        MappingStartEvent,
+        ScalarEvent,
+        SequenceEndEvent,
+        SequenceStartEvent,
+        StreamEndEvent,
+        StreamStartEvent,
+    )
+
+    loader = _loader()(text)
+    try:
+        if loader.yaml_path_resolvers:  # someone registered some: let yaml itself decide
+            raise _Unusual
+        resolve, constructors = loader.resolve, loader.yaml_constructors
+        get_event = loader.get_event
+        stack: list[tuple[Any, Any]] = []  # the containers above `current`, with their pending key
+        current: Any = None  # the list or dict being filled (None at the top)
+        key: Any = _NO_DOCUMENT  # a dict's pending key (_NO_DOCUMENT: none)
+        document: Any = _NO_DOCUMENT
+        documents = 0
+        while True:
+            event = get_event()
+            kind = type(event)
+            if kind is ScalarEvent:
+                if event.anchor is not None or event.tag is not None:
+                    raise _Unusual
+                value = event.value
+                if event.implicit[0]:  # plain: resolved as the composer does (int, bool, null, ...)
+                    tag = resolve(yaml.ScalarNode, value, event.implicit)
+                    if tag != _STR:
+                        constructor = constructors.get(tag)
+                        if constructor is None or tag.endswith((":merge", ":value")):
+                            raise _Unusual
+                        node = yaml.ScalarNode(
+                            tag, value, event.start_mark, event.end_mark, event.style
+                        )
+                        try:
+                            value = constructor(loader, node)
+                        except (ValueError, OverflowError) as exc:
+                            raise _BadValue(event.start_mark.line + 1, str(exc)) from None
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if event.anchor is not None or event.tag is not None:
+                    raise _Unusual
+                stack.append((current, key))
+                current, key = ({} if kind is MappingStartEvent else []), _NO_DOCUMENT
+                continue
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                value = current
+                current, key = stack.pop()
+            elif kind is DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _Unusual
+                continue
+            elif kind is DocumentEndEvent or kind is StreamStartEvent:
+                continue
+            elif kind is StreamEndEvent:
+                break
+            else:  # an alias
+                raise _Unusual
+            if current is None:
+                document = value
+            elif type(current) is list:
+                current.append(value)
+            elif key is _NO_DOCUMENT:
+                if type(value) is dict or type(value) is list or value in current:
+                    raise _Unusual  # an unhashable or duplicate key
+                key = value
+            else:
+                current[key] = value
+                key = _NO_DOCUMENT
+        if document is _NO_DOCUMENT:
+            raise _Unusual  # only comments: the exact path calls the file empty
+        return document
+    finally:
+        loader.dispose()
+
+
+# --------------------------------------------------------------------------- the exact path
+
+
+def parse_exact(text: str, shown: str) -> tuple[Any, yaml.Node]:
+    """Safe-load the document and compose its node tree; every problem is one file:line error."""
+    import yaml
+
+    loader = _loader()
     try:
         _refuse_aliases(text, shown)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader / SafeLoader only
-        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - CSafeLoader / SafeLoader only
+        node = yaml.compose(text, Loader=loader)
         if node is None:  # only comments
             raise CvquizError(f"{shown}: the bank file is empty")
     except yaml.constructor.ConstructorError as exc:
@@ -70,12 +227,16 @@ def parse(text: str, shown: str) -> tuple[Any, yaml.Node]:
         ) from None
     except yaml.YAMLError as exc:
         raise CvquizError(f"{shown}: YAML error: {' '.join(str(exc).split())}") from None
+    except (ValueError, OverflowError) as exc:  # a date like 2026-02-30 beside an anchor or tag
+        raise CvquizError(f"{shown}: YAML error: {exc}") from None
     return data, node
 
 
 def _refuse_aliases(text: str, shown: str) -> None:
     """Anchors are fine, aliases (*name) are not: they let a small file expand without bound."""
-    for event in yaml.parse(text, Loader=_Loader):
+    import yaml
+
+    for event in yaml.parse(text, Loader=_loader()):
         if isinstance(event, yaml.AliasEvent):
             raise CvquizError(
                 f"{shown}:{event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed; "

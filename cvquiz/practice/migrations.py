@@ -92,6 +92,16 @@ def m002_skips_and_settings(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+@migration
+def m003_indexes_for_scale(db: sqlite3.Connection) -> None:
+    """Indexes only (no row is read or written): due cards, the day's new cards, and the log's
+    counts by time and by phase, so no screen reads every review (see issue 12)."""
+    db.execute("CREATE INDEX cards_by_due ON cards (due)")
+    db.execute("CREATE INDEX cards_by_first_review ON cards (first_review)")
+    db.execute("CREATE INDEX reviews_by_time ON reviews (reviewed_at)")
+    db.execute("CREATE INDEX reviews_by_phase ON reviews (phase_before, rating)")
+
+
 # --------------------------------------------------------------------------- applying it
 
 

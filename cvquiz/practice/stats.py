@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
+from cvquiz.bank.cache import collector_paused
 from cvquiz.bank.model import DIFFICULTIES, Library, Question
 from cvquiz.clock import day_start, study_day
 from cvquiz.errors import CvquizError
-from cvquiz.practice.queue import build_queue, is_due
+from cvquiz.practice.queue import build_queue, due_states, is_due
 from cvquiz.practice.records import Review
-from cvquiz.practice.scheduler import CardState, Phase, Rating, Scheduler
+from cvquiz.practice.scheduler import LEECH_LAPSES, CardState, Phase, Scheduler
 from cvquiz.practice.store import Store
 
 FORECAST_DAYS = 7
@@ -142,13 +143,14 @@ def parse_at(text: str, *, now: datetime, tz: tzinfo | None = None) -> datetime:
 
 
 def _mastery(
-    name: str, questions: Sequence[Question], recall: dict[str, float], states: dict[str, CardState]
+    name: str, keys: Sequence[str], recall: dict[str, float], states: dict[str, CardState]
 ) -> Mastery:
+    """Over the cards of these keys (in bank order, so the sums add up in one order)."""
     return Mastery(
         name=name,
-        cards=len(questions),
-        reviewed=sum(1 for q in questions if q.key in states),
-        recall=sum(recall[q.key] for q in questions) / len(questions) if questions else 0.0,
+        cards=len(keys),
+        reviewed=sum(1 for k in keys if k in states),
+        recall=sum(recall[k] for k in keys) / len(keys) if keys else 0.0,
     )
 
 
@@ -161,6 +163,13 @@ def compute_stats(
     tz: tzinfo | None = None,
 ) -> Stats:
     """Stats over the library's questions (progress of removed questions counts only in `reviews`)."""
+    with collector_paused():
+        return _compute_stats(library, store, now=now, at=at, tz=tz)
+
+
+def _compute_stats(
+    library: Library, store: Store, *, now: datetime, at: datetime | None, tz: tzinfo | None
+) -> Stats:
     scheduler = Scheduler(fuzz=False)
     states = store.card_states()
     questions = library.questions
@@ -181,40 +190,44 @@ def compute_stats(
             n = sum(1 for s in mine.values() if start <= s.due < end)
         forecast.append((today + timedelta(days=offset), n))
 
-    log = store.reviews()
-    in_review = [r for r in log if r.phase_before == Phase.REVIEW]
+    # The log is counted by SQLite, never read row by row: a study day is the span between two
+    # day starts (04:00 local time, summer time included), so each day is one indexed range.
+    reviews, retention_reviews, retention_passed = store.review_totals()
     first_day = today - timedelta(days=CALENDAR_WEEKS * 7 - 1)
-    calendar: dict[date, int] = defaultdict(int)
-    for r in log:
-        day = study_day(r.reviewed_at, tz=tz)
-        if first_day <= day <= today:
-            calendar[day] += 1
+    days = [first_day + timedelta(days=i) for i in range((today - first_day).days + 2)]
+    counts = store.reviews_between([day_start(d, tz=tz) for d in days])
+    calendar = {d: n for d, n in zip(days, counts, strict=False) if n}
 
-    recall = {q.key: scheduler.retrievability(mine.get(q.key), moment) for q in questions}
-    topics = sorted({q.topic for q in questions})
-    by_topic = tuple(
-        _mastery(t, [q for q in questions if q.topic == t], recall, mine) for t in topics
-    )
-    by_difficulty = tuple(
-        _mastery(d, [q for q in questions if q.difficulty == d], recall, mine)
-        for d in DIFFICULTIES
-        if any(q.difficulty == d for q in questions)
-    )
-    order = {q.key: i for i, q in enumerate(questions)}
-    seen = [CardRecall(q, recall[q.key], mine[q.key].lapses) for q in questions if q.key in mine]
-    weakest = sorted(seen, key=lambda c: (c.recall, -c.lapses, order[c.question.key]))[:WEAKEST]
-    leeches = sorted(
-        (c for c in seen if mine[c.question.key].is_leech),
-        key=lambda c: (-c.lapses, order[c.question.key]),
-    )
+    keys = [q.key for q in questions]  # each computed once: a bank can hold 100,000
+    recall = {k: scheduler.retrievability(mine.get(k), moment) for k in keys}
+    topics: dict[str, list[str]] = defaultdict(list)
+    levels: dict[str, list[str]] = defaultdict(list)
+    for q, k in zip(questions, keys, strict=True):
+        topics[q.topic].append(k)
+        levels[q.difficulty].append(k)
+    by_topic = tuple(_mastery(t, topics[t], recall, mine) for t in sorted(topics))
+    by_difficulty = tuple(_mastery(d, levels[d], recall, mine) for d in DIFFICULTIES if d in levels)
+    # (card, its place in the banks): ties sort in bank order.
+    seen = [
+        (CardRecall(q, recall[k], mine[k].lapses), i)
+        for i, (q, k) in enumerate(zip(questions, keys, strict=True))
+        if k in mine
+    ]
+    weakest = [c for c, _ in sorted(seen, key=lambda s: (s[0].recall, -s[0].lapses, s[1]))]
+    leeches = [
+        c
+        for c, _ in sorted(
+            (s for s in seen if s[0].lapses >= LEECH_LAPSES), key=lambda s: (-s[0].lapses, s[1])
+        )
+    ]
     return Stats(
-        now=now, moment=moment, at=at, reviews=len(log),
+        now=now, moment=moment, at=at, reviews=reviews,
         new=len(questions) - len(mine), learning=phases[Phase.LEARNING] + phases[Phase.RELEARNING],
         review=phases[Phase.REVIEW], orphans=len(states) - len(mine), forecast=tuple(forecast),
-        retention_passed=sum(1 for r in in_review if r.rating != Rating.AGAIN), retention_reviews=len(in_review),
-        calendar=dict(calendar), today=today, overall=_mastery("all", list(questions), recall, mine),
+        retention_passed=retention_passed, retention_reviews=retention_reviews,
+        calendar=calendar, today=today, overall=_mastery("all", keys, recall, mine),
         by_topic=by_topic, by_difficulty=by_difficulty,
-        weakest=tuple(weakest), leeches=tuple(leeches),
+        weakest=tuple(weakest[:WEAKEST]), leeches=tuple(leeches),
         at_day=study_day(at, tz=tz) if at is not None else None,
     )  # fmt: skip
 
@@ -223,9 +236,11 @@ def due_cards(
     questions: Sequence[Question], store: Store, *, now: datetime, tz: tzinfo | None = None
 ) -> list[tuple[Question, float]]:
     """Which of these cards are due now (review cards: due today), lowest predicted recall first."""
-    queue = build_queue(
-        questions, store.card_states(), now=now, scheduler=Scheduler(fuzz=False), new_limit=0, tz=tz
-    )
+    with collector_paused():
+        states = due_states(store, now=now, tz=tz)  # only the due cards are read
+        queue = build_queue(
+            questions, states, now=now, scheduler=Scheduler(fuzz=False), new_limit=0, tz=tz
+        )
     return [(it.question, it.recall) for it in queue]
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
+from cvquiz.bank.cache import collector_paused
 from cvquiz.clock import stamp, unstamp, utc_now
 from cvquiz.errors import CvquizError
 from cvquiz.home import db_path
@@ -30,9 +31,19 @@ from cvquiz.practice.records import (
     parse_card,
     parse_review,
 )
-from cvquiz.practice.scheduler import CardState, Rating, ReplayEvent
+from cvquiz.practice.scheduler import CardState, Phase, Rating, ReplayEvent
 
 BUSY_TIMEOUT_S = 10.0
+# Every time clock.stamp writes (fixed-width UTC text) sorts between these two.
+_STAMP_RANGE = ("0001-01-01T00:00:00.000000Z", "9999-12-31T23:59:59.999999Z")
+# The newest log row whose time or phase the counts would misread; each branch is an index range.
+_DAMAGED_COUNTED_ROW = (
+    f"SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = (SELECT max(id) FROM ("
+    "SELECT id FROM reviews WHERE reviewed_at < ? UNION ALL SELECT id FROM reviews WHERE "
+    "reviewed_at > ? UNION ALL SELECT id FROM reviews WHERE phase_before < 1 UNION ALL "
+    "SELECT id FROM reviews WHERE phase_before > 3))"
+)
+_REVIEWS_BETWEEN = "SELECT COUNT(*) FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ?"
 
 # The decisions the store applies without making them (a Scheduler's `schedule` and `replay`).
 Schedule = Callable[[CardState | None], CardState]  # the card as stored (None: new) -> after
@@ -109,11 +120,27 @@ class Store:
 
     def card_states(self) -> dict[str, CardState]:
         """Every reviewed card's state, including cards whose question left the bank."""
-        with self._guard():
+        with self._guard(), collector_paused():
             rows = self._db.execute(
                 "SELECT card_key, state FROM cards ORDER BY card_key"
             ).fetchall()
-        return {key: parse_card(self.path, key, state) for key, state in rows}
+            return {key: parse_card(self.path, key, state) for key, state in rows}
+
+    def due_states(self, *, review_before: datetime, learning_by: datetime) -> dict[str, CardState]:
+        """The cards due: review cards due before `review_before`, learning and relearning steps
+        due by `learning_by` (read through the index on `due`, so only those rows are parsed)."""
+        with self._guard(), collector_paused():
+            rows = self._db.execute(
+                "SELECT card_key, state FROM cards WHERE due < ? AND phase = ? UNION ALL "
+                "SELECT card_key, state FROM cards WHERE due <= ? AND phase != ? ORDER BY card_key",
+                (stamp(review_before), int(Phase.REVIEW), stamp(learning_by), int(Phase.REVIEW)),
+            ).fetchall()
+            return {key: parse_card(self.path, key, state) for key, state in rows}
+
+    def card_keys(self) -> set[str]:
+        """The key of every card with progress (no state is parsed)."""
+        with self._guard():
+            return {k for (k,) in self._db.execute("SELECT card_key FROM cards")}
 
     def first_reviews_since(self, moment: datetime) -> int:
         """How many cards had their very first review at or after `moment` (the daily new-card count)."""
@@ -203,6 +230,27 @@ class Store:
     def review_count(self) -> int:
         with self._guard():
             return int(self._db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0])
+
+    def review_totals(self) -> tuple[int, int, int]:
+        """(reviews, those of review-state cards, those of them passed), counted by SQLite. A damaged
+        time or phase is still one error: the indexes find a time outside the stamps' range (like
+        'yesterday') or a phase outside 1-3 at once."""
+        with self._read() as db:
+            bad = db.execute(_DAMAGED_COUNTED_ROW, _STAMP_RANGE).fetchone()
+            if bad is not None:
+                parse_review(self.path, bad)  # raises, naming the review and its card
+            (total,) = db.execute("SELECT COUNT(*) FROM reviews").fetchone()
+            in_review, passed = db.execute(
+                "SELECT COUNT(*), COUNT(CASE WHEN rating != ? THEN 1 END) FROM reviews "
+                "WHERE phase_before = ?", (int(Rating.AGAIN), int(Phase.REVIEW)),
+            ).fetchone()  # fmt: skip
+        return int(total), int(in_review), int(passed)
+
+    def reviews_between(self, bounds: Sequence[datetime]) -> list[int]:
+        """How many reviews fall in each [bounds[i], bounds[i + 1]) (the index on `reviewed_at`)."""
+        stamps, sql = [stamp(b) for b in bounds], _REVIEWS_BETWEEN
+        with self._read() as db:
+            return [db.execute(sql, r).fetchone()[0] for r in zip(stamps, stamps[1:], strict=False)]
 
     def rebuild_states(self, *, replay: Replay, write: bool = False) -> dict[str, CardState]:
         """Every card's state replayed from the log alone; `write` replaces the stored states with it."""
