@@ -32,6 +32,7 @@ Q_KEYS = [
     "question",
     "answer",
     "concepts",
+    "misconceptions",
     "related",
 ]
 Q_KEYS_WITH_CODE = Q_KEYS[:7] + ["code"] + Q_KEYS[7:]
@@ -222,11 +223,12 @@ def test_concepts_shape(questions: list[dict]) -> None:
         names = [c["name"] for c in concepts]
         assert len(set(names)) == len(names), q["number"]
         for c in concepts:
-            assert list(c) == ["name", "synonyms"], (q["number"], c)
+            assert list(c) in (["name", "synonyms"], ["name", "core", "synonyms"]), (q["number"], c)
+            assert c.get("core", True) is True, (q["number"], c)  # written only when true
             name, synonyms = c["name"], c["synonyms"]
             assert isinstance(name, str) and name.strip() == name and name, (q["number"], c)
             assert name == name.lower(), (q["number"], name)
-            assert isinstance(synonyms, list) and 1 <= len(synonyms) <= 5, (q["number"], name)
+            assert isinstance(synonyms, list) and 1 <= len(synonyms) <= 10, (q["number"], name)
             assert len(set(synonyms)) == len(synonyms), (q["number"], name)
             assert name not in synonyms, (q["number"], name)
             for s in synonyms:

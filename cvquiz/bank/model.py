@@ -1,4 +1,4 @@
-"""The bank's records: concepts, questions, banks and the library of loaded banks (plain data, no I/O)."""
+"""The bank's records: concepts, misconceptions, questions, banks and the library (plain data, no I/O)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,33 @@ DIFFICULTIES = ("easy", "medium", "hard")
 
 @dataclass(frozen=True)
 class Concept:
-    """A key idea a typed answer must contain, with the other ways of saying it."""
+    """A key idea a typed answer must contain, with the other ways of saying it.
+
+    A core concept is one an interviewer will not do without: Good needs every core concept.
+    """
 
     name: str
     synonyms: tuple[str, ...] = ()
+    core: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "synonyms": list(self.synonyms)}
+        data: dict[str, Any] = {"name": self.name}
+        if self.core:
+            data["core"] = True
+        data["synonyms"] = list(self.synonyms)
+        return data
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A wrong idea an interviewer listens for: the ways of saying it and why it is wrong."""
+
+    name: str
+    phrases: tuple[str, ...]
+    why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "phrases": list(self.phrases), "why": self.why}
 
 
 @dataclass(frozen=True)
@@ -37,6 +57,7 @@ class Question:
     concepts: tuple[Concept, ...] = ()
     related: tuple[str, ...] = ()
     demo: str | None = None
+    misconceptions: tuple[Misconception, ...] = ()
 
     @property
     def key(self) -> str:
@@ -56,6 +77,8 @@ class Question:
         if self.code is not None:
             data["code"] = self.code
         data["concepts"] = [c.to_dict() for c in self.concepts]
+        if self.misconceptions:
+            data["misconceptions"] = [m.to_dict() for m in self.misconceptions]
         data["related"] = list(self.related)
         if self.demo is not None:
             data["demo"] = self.demo

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from cvquiz.bank.model import DIFFICULTIES, Bank, Concept, Question
+from cvquiz.bank.model import DIFFICULTIES, Bank, Concept, Misconception, Question
 from cvquiz.bank.yaml_source import parse, read_text
 from cvquiz.errors import CvquizError
 from cvquiz.paths import display_path
 
+if TYPE_CHECKING:  # a bank from the cache never needs yaml: it is imported when a file is parsed
+    import yaml
+
 BANK_KEYS = ("id", "title", "chapter", "source", "questions")
 QUESTION_KEYS = (
     "number", "id", "topic", "tags", "difficulty", "question", "answer",
-    "code", "concepts", "related", "demo",
+    "code", "concepts", "misconceptions", "related", "demo",
 )  # fmt: skip
-CONCEPT_KEYS = ("name", "synonyms")
+CONCEPT_KEYS = ("name", "core", "synonyms")
+MISCONCEPTION_KEYS = ("name", "phrases", "why")
 MAX_CONCEPTS = 6
+MAX_MISCONCEPTIONS = 8
+MAX_TEXT_CHARS = 10_000  # any one text (a question, an answer, ...): a long essay, not a bank
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -29,15 +34,22 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 class _Checker:
     """Validates plain data against the bank schema, reporting file:line for each problem."""
 
-    def __init__(self, shown: str, root: yaml.Node) -> None:
+    def __init__(self, shown: str, root: yaml.Node | Callable[[], yaml.Node]) -> None:
         self.shown = shown
         self.lines: dict[tuple[Any, ...], int] = {}
         self.key_lines: dict[tuple[Any, ...], int] = {}
+        import yaml
+
         # Keys are looked up as loaded (2, True), not as written ("2", "yes").
         self._keys = yaml.constructor.SafeConstructor()
-        self._index(root, ())
+        # A plain bank's tree (no duplicate keys: see yaml_source) is composed only to name a line.
+        self._compose = root if callable(root) else None
+        if not callable(root):
+            self._index(root, ())
 
     def _index(self, node: yaml.Node, path: tuple[Any, ...]) -> None:
+        import yaml
+
         self.lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             seen: set[Any] = set()
@@ -59,6 +71,9 @@ class _Checker:
                 self._index(item, path + (i,))
 
     def fail(self, path: tuple[Any, ...], message: str, *, at_key: bool = False) -> CvquizError:
+        if self._compose is not None:
+            root, self._compose = self._compose(), None
+            self._index(root, ())
         probe = path
         table = self.key_lines if at_key else self.lines
         while probe and probe not in table:
@@ -83,7 +98,15 @@ def load_bank(path: str | os.PathLike[str], *, demo_ids: Collection[str]) -> Ban
     """Load and check one bank file; any problem raises CvquizError naming the file and line.
 
     `demo_ids` are the demos a question may name (the bank knows no demo itself: see cvquiz.links).
+    A bank loaded before, with the same bytes, comes from the cache (see cvquiz.bank.cache).
     """
+    from cvquiz.bank import cache
+
+    return cache.load_bank(path, demo_ids=demo_ids, build=partial(check_bank, demo_ids=demo_ids))
+
+
+def check_bank(path: str | os.PathLike[str], *, demo_ids: Collection[str]) -> Bank:
+    """load_bank without the cache: parse and check the file itself."""
     path = Path(path)
     shown = display_path(path)
     data, root = parse(read_text(path), shown)
@@ -140,6 +163,10 @@ def _text(
         return None
     if not isinstance(value, str) or not value.strip():
         raise check.fail(path, f"{what} must be non-empty text (got {_type_name(value)})")
+    if len(value) > MAX_TEXT_CHARS:
+        raise check.fail(
+            path, f"{what} is {len(value):,} characters long; the limit is {MAX_TEXT_CHARS:,}"
+        )
     return value
 
 
@@ -216,6 +243,7 @@ def _question(check: _Checker, bank_id: str, index: int, raw: Any) -> Question:
         tags=_slug_list(check, raw, at + ("tags",), f"{label}: tags"),
         code=code,
         concepts=_concepts(check, raw, at, label),
+        misconceptions=_misconceptions(check, raw, at, label),
         related=_slug_list(check, raw, at + ("related",), f"{label}: related"),
         demo=demo,
     )
@@ -240,7 +268,7 @@ def _concepts(
             if key not in CONCEPT_KEYS:
                 raise check.fail(
                     where + (key,),
-                    f"{label}: unknown concept key '{key}' (valid: name, synonyms)",
+                    f"{label}: unknown concept key '{key}' (valid: {', '.join(CONCEPT_KEYS)})",
                     at_key=True,
                 )
         name = _text(check, item, where + ("name",), f"{label}: concept name", required=True)
@@ -251,8 +279,59 @@ def _concepts(
             raise check.fail(
                 where + ("synonyms",), f"{label}: concept '{name}': synonyms must be a list of text"
             )
-        concepts.append(Concept(name=name, synonyms=tuple(synonyms)))
+        core = item.get("core", False)
+        if not isinstance(core, bool):
+            raise check.fail(
+                where + ("core",),
+                f"{label}: concept '{name}': core must be true or false (got {core!r})",
+            )
+        concepts.append(Concept(name=name, synonyms=tuple(synonyms), core=core))
     return tuple(concepts)
+
+
+def _misconceptions(
+    check: _Checker, raw: Mapping[str, Any], at: tuple[Any, ...], label: str
+) -> tuple[Misconception, ...]:
+    """The wrong ideas a typed answer is checked for: each a name, its phrases and why."""
+    value = raw.get("misconceptions")
+    value = [] if value is None else value
+    path = at + ("misconceptions",)
+    if not isinstance(value, list):
+        raise check.fail(path, f"{label}: misconceptions must be a list (got {_type_name(value)})")
+    if len(value) > MAX_MISCONCEPTIONS:
+        raise check.fail(
+            path, f"{label}: at most {MAX_MISCONCEPTIONS} misconceptions (got {len(value)})"
+        )
+    found = []
+    for i, item in enumerate(value):
+        where = path + (i,)
+        if not isinstance(item, dict):
+            raise check.fail(
+                where, f"{label}: a misconception must be a map with name, phrases and why"
+            )
+        for key in item:
+            if key not in MISCONCEPTION_KEYS:
+                raise check.fail(
+                    where + (key,),
+                    f"{label}: unknown misconception key '{key}' "
+                    f"(valid: {', '.join(MISCONCEPTION_KEYS)})",
+                    at_key=True,
+                )
+        what = f"{label}: misconception"
+        name = _text(check, item, where + ("name",), f"{what} name", required=True)
+        why = _text(check, item, where + ("why",), f"{what} '{name}': why", required=True)
+        phrases = item.get("phrases")
+        if (
+            not isinstance(phrases, list)
+            or not phrases
+            or not all(isinstance(s, str) and s.strip() for s in phrases)
+        ):
+            raise check.fail(
+                where + ("phrases",) if "phrases" in item else where,
+                f"{what} '{name}': phrases must be a non-empty list of text",
+            )
+        found.append(Misconception(name=name, phrases=tuple(phrases), why=why))
+    return tuple(found)
 
 
 def _check_references(

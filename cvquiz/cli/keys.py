@@ -1,15 +1,24 @@
-"""What the user presses during practice: single keys at a terminal, one line per prompt otherwise."""
+"""What the user presses during practice: single keys at a terminal, one line per prompt otherwise.
+
+A typed answer at a terminal is edited with GNU readline (the standard `readline` module): arrow
+keys, Home/End, Delete, Ctrl-A/E/K/U/W, and Up/Down through this session's earlier answers. A
+pasted answer of several lines stays one answer; a line ending in a backslash goes on to the next.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import select
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol, TextIO
+from typing import TYPE_CHECKING, Literal, Protocol, TextIO
 
 from cvquiz.practice.scheduler import Rating
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 ActionKind = Literal["reveal", "rate", "accept", "undo", "skip", "demo", "quit", "invalid"]
 COMMANDS: dict[str, ActionKind] = {"u": "undo", "s": "skip", "d": "demo", "q": "quit"}
@@ -67,6 +76,50 @@ class LineInput:
         return _command(word) or Action("invalid", text=line)
 
 
+CONTINUATION = "… "  # the prompt of a line that goes on from one ending in a backslash
+_ESCAPE = re.compile(r"(\x1b\[[0-9;?]*[A-Za-z])")
+
+
+def line_editing() -> bool:
+    """Turn on readline for input() with a fresh history for this session; False without it."""
+    try:
+        import readline
+    except ImportError:  # a Python built without readline: plain input, still usable
+        return False
+    readline.clear_history()
+    readline.set_auto_history(False)  # only answers go into the history, not commands
+    readline.parse_and_bind("tab: tab-insert")  # not readline's default: file name completion
+    return True
+
+
+def remember(answer: str) -> None:
+    """Up and Down recall this session's earlier answers."""
+    if answer.strip() and "readline" in sys.modules:
+        sys.modules["readline"].add_history(answer)
+
+
+def readline_prompt(ansi: str) -> str:
+    """A prompt readline can measure: its colour codes wrapped in \\001 ... \\002."""
+    return _ESCAPE.sub("\x01\\1\x02", ansi)
+
+
+def answer_reader(console: Console, prompt: str) -> Callable[[], str]:
+    """Reads a typed answer with line editing, the prompt (Rich markup) drawn by readline itself,
+    so Home, End and redraws keep it in place; lines ending in a backslash continue."""
+    with console.capture() as captured:
+        console.print(prompt, end="")
+    shown = readline_prompt(captured.get())
+
+    def read() -> str:
+        lines = [input(shown)]
+        while lines[-1].endswith("\\"):
+            lines[-1] = lines[-1][:-1].rstrip()
+            lines.append(input(CONTINUATION))
+        return "\n".join(lines)
+
+    return read
+
+
 def read_key(fd: int) -> str:
     """One key press, without echo; the terminal is restored whatever happens (Ctrl-C included)."""
     import termios
@@ -98,6 +151,7 @@ class KeyInput:
     def __init__(self, read_line: Callable[[], str], *, fd: int | None = None) -> None:
         self.read_line = read_line
         self.fd = sys.stdin.fileno() if fd is None else fd
+        line_editing()
 
     def _key(self) -> str:
         key = read_key(self.fd)
@@ -109,7 +163,11 @@ class KeyInput:
                 line = self.read_line()
             except EOFError:
                 return Action("quit")
-            return _command(line.strip().lower()) or Action("reveal", text=line)
+            command = _command(line.strip().lower())
+            if command is not None:
+                return command
+            remember(line)
+            return Action("reveal", text=line)
         while True:
             key = self._key()
             if key == "eof":

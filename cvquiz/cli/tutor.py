@@ -8,7 +8,7 @@ from rich.text import Text
 from cvquiz.bank.model import Question
 from cvquiz.cli.keys import Keys
 from cvquiz.errors import CvquizError
-from cvquiz.practice.grading import Grade, grade
+from cvquiz.practice.grading import Grade, grade_answer
 from cvquiz.practice.queue import Item
 from cvquiz.practice.session import Session, Summary
 from cvquiz.practice.store import UndoRefused
@@ -104,7 +104,7 @@ def _loop(session: Session, *, console: Console, keys: Keys, typed: bool) -> Non
             )
             redraw = False
             continue
-        result: Grade | None = grade(action.text or "", item.question.concepts) if typed else None
+        result: Grade | None = grade_answer(action.text or "", item.question) if typed else None
         view.render_answer(console, item.question, grade=result)
         answer = action.text if typed else None
         if not _rate(

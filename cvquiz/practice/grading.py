@@ -1,142 +1,233 @@
-"""Typed-answer grading: which of an answer's key concepts a typed text mentions, typos tolerated."""
+"""Typed-answer grading: which key concepts a typed answer says, which misconceptions it asserts,
+and the rating that suggests.
+
+A concept counts when one of its phrases is said, and not denied (cvquiz.practice.phrases and
+.polarity tell where and how). A misconception counts only when asserted. The suggestion:
+- Again: a misconception asserted, or none of the core concepts said;
+- Good: every core concept and at least half of the others (rounded down);
+- Hard: anything between, the right idea with gaps.
+A bank that marks no concept core treats every concept as core: Good needs them all.
+"""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from cvquiz.bank.model import Concept
+from cvquiz.practice.phrases import Match, Phrase, accepts, compile_phrase, find
+from cvquiz.practice.polarity import Cue, Polarity, covering, find_cues
 from cvquiz.practice.scheduler import Rating
+from cvquiz.practice.tokens import Token, tokenize, words
 
-FUZZY_MIN_CHARS = 5  # shorter phrases ("bn", "relu", "1/k^2") must match word for word
-FUZZY_THRESHOLD = 85  # rapidfuzz ratio of a phrase against a same-length window of words
+if TYPE_CHECKING:
+    from cvquiz.bank.model import Concept, Misconception, Question
 
-STOPWORDS = frozenset(
-    "a an the of to in on for with and or by per is are be as at from than".split()
+# Words that make a misconception hypothetical or contrasted rather than asserted:
+# "if it were overfitting ...", "overfitting would lower the training error", "cheaper than two
+# 3x3 convs", "a common misconception is ...".
+HEDGES = frozenset(
+    "if would whether than versus vs compared unlike whereas myth misconception mistake "
+    "mistakenly wrongly confuse confused confusing".split()
 )
-_TIMES = re.compile(r"(\d)\s*[x×*]\s*(\d)")  # 3 x 3, 3×3, 3*3 -> 3x3
-_NON_WORD = re.compile(r"[\W_]+")  # letters of any script survive: ρ, α
+
+Span = tuple[int, int]  # characters [start, end) of the typed text
 
 
 def normalise(text: str) -> list[str]:
-    """Lower-case words: NFKC (² -> 2), 3×3 -> 3x3, k^2 -> k2, any other punctuation a space."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("^", "")
-    text = _TIMES.sub(r"\1x\2", text)
-    return [w for w in _NON_WORD.split(text) if w]
+    """The canonical words of a text: 3 × 3 -> 3x3, 1/k² -> 1/k2, ResNet-50 -> resnet 50."""
+    return words(text)
 
 
 @dataclass(frozen=True)
 class ConceptResult:
-    """One concept: found or not, and the words of the typed text that matched it."""
+    """One concept: said or not, with the typed words that said it (or denied it)."""
 
     name: str
     hit: bool
-    matched: str | None = None
+    matched: str | None = None  # the typed words that said it, as typed
+    core: bool = False
+    spans: tuple[Span, ...] = ()
+    negated: str | None = None  # not said, but denied in these words: "no mixing" for "mixes"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "core": self.core,
+            "hit": self.hit,
+            "matched": self.matched,
+            "negated": self.negated,
+            "spans": [list(s) for s in self.spans],
+        }
+
+
+@dataclass(frozen=True)
+class MisconceptionResult:
+    """A wrong idea the typed answer asserts, with why it is wrong."""
+
+    name: str
+    why: str
+    matched: str
+    spans: tuple[Span, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "why": self.why,
+            "matched": self.matched,
+            "spans": [list(s) for s in self.spans],
+        }
 
 
 @dataclass(frozen=True)
 class Grade:
-    """Concept coverage of a typed answer and the rating it suggests."""
+    """What a typed answer says of a question's concepts and misconceptions, and the suggestion."""
 
     results: tuple[ConceptResult, ...]
+    misconceptions: tuple[MisconceptionResult, ...] = ()
+    text: str = ""
 
     @property
     def hits(self) -> int:
         return sum(r.hit for r in self.results)
 
+    def _core(self) -> tuple[list[ConceptResult], list[ConceptResult]]:
+        core = [r for r in self.results if r.core]
+        if not core:
+            return list(self.results), []
+        return core, [r for r in self.results if not r.core]
+
     @property
     def suggested(self) -> Rating | None:
-        """None hit: Again; some: Hard; all: Good; no concepts to check: no suggestion."""
+        """Again for a misconception or no core concept; Good for all core and half the rest."""
+        if self.misconceptions:
+            return Rating.AGAIN
         if not self.results:
             return None
-        if self.hits == 0:
+        core, rest = self._core()
+        core_hits = sum(r.hit for r in core)
+        if core_hits == 0:
             return Rating.AGAIN
-        return Rating.GOOD if self.hits == len(self.results) else Rating.HARD
+        if core_hits == len(core) and sum(r.hit for r in rest) >= len(rest) // 2:
+            return Rating.GOOD
+        return Rating.HARD
 
     def coverage(self) -> dict[str, list[str]]:
-        """As stored in the review log."""
-        return {
+        """As stored in the review log: hit and missed, then denied concepts and misconceptions
+        when there are any."""
+        data = {
             "hit": [r.name for r in self.results if r.hit],
             "missed": [r.name for r in self.results if not r.hit],
         }
+        negated = [r.name for r in self.results if r.negated is not None]
+        if negated:
+            data["negated"] = negated
+        if self.misconceptions:
+            data["misconceptions"] = [m.name for m in self.misconceptions]
+        return data
+
+    def to_dict(self) -> dict[str, Any]:
+        suggested = self.suggested
+        return {
+            "text": self.text,
+            "suggested": int(suggested) if suggested is not None else None,
+            "suggested_name": suggested.label if suggested is not None else None,
+            "hits": self.hits,
+            "concepts": [r.to_dict() for r in self.results],
+            "misconceptions": [m.to_dict() for m in self.misconceptions],
+        }
 
 
-def _same_word(wanted: str, typed: str) -> bool:
-    """Equal, or a word of 4+ letters that the typed word extends: norm ~ normalisation, conv ~ convolution."""
-    return wanted == typed or (len(wanted) >= 4 and wanted.isalpha() and typed.startswith(wanted))
+def _spans(tokens: Sequence[Token], indices: Sequence[int]) -> tuple[Span, ...]:
+    """Character spans of the tokens, neighbours merged (a gap of spaces only joins them)."""
+    spans: list[list[int]] = []
+    for i in sorted(set(indices)):
+        t = tokens[i]
+        if spans and t.start <= spans[-1][1] + 1:
+            spans[-1][1] = max(spans[-1][1], t.end)
+        else:
+            spans.append([t.start, t.end])
+    return tuple((s, e) for s, e in spans)
 
 
-def _similar_word(wanted: str, typed: str) -> bool:
-    """One word said another way: the same stem (harder ~ hard) or a typo in a long word; numbers exactly."""
-    if wanted == typed:
-        return True
-    if not (wanted.isalpha() and typed.isalpha()):
-        return False
-    short, long_ = sorted((wanted, typed), key=len)
-    if len(short) >= 4 and long_.startswith(short):
-        return True
-    if len(short) < FUZZY_MIN_CHARS:
-        return False
-    from rapidfuzz import fuzz
-
-    return fuzz.ratio(wanted, typed) >= FUZZY_THRESHOLD
+def _with_cues(tokens: Sequence[Token], match: Match, cues: Sequence[Cue]) -> list[int]:
+    """The matched tokens and the negation cues that reach them: "no … mixing", "not overfitting"."""
+    reaching = covering(tokens, match.indices, cues) if match.polarity != Polarity.ASSERTED else []
+    return [*match.indices, *(k for c in reaching for k in range(c.start, c.end))]
 
 
-def _words_nearby(phrase: list[str], words: list[str]) -> str | None:
-    """Every content word of a phrase said close together in any order: "optimization is harder"."""
-    content = [w for w in phrase if w not in STOPWORDS] or phrase
-    if len(content) < 2:
-        return None
-    size = len(phrase) + 3
-    for i in range(max(1, len(words) - size + 1)):
-        window = words[i : i + size]
-        if all(any(_similar_word(c, t) for t in window) for c in content):
-            return " ".join(window)
+def _shown(text: str, spans: Sequence[Span]) -> str:
+    return " … ".join(text[s:e] for s, e in spans)
+
+
+def _phrases(texts: Sequence[str], *, precise: bool) -> list[Phrase]:
+    compiled = (compile_phrase(t, precise=precise) for t in texts)
+    return [p for p in compiled if p is not None]
+
+
+def _hedged(tokens: Sequence[Token], match: Match) -> bool:
+    """The matched words stand in a hypothetical or a comparison, not an assertion."""
+    first, last = match.indices[0], match.indices[-1]
+    segment = tokens[first].segment
+    near = [t.text for t in tokens if t.segment == segment and t.sentence == tokens[first].sentence]
+    before = [t.text for t in tokens[max(0, first - 4) : first] if t.segment == segment]
+    after = [t.text for t in tokens[last + 1 : last + 4] if t.segment == segment]
+    return bool(HEDGES & set(before)) or "would" in after or "if" in near
+
+
+def match_concept(
+    concept: Concept, tokens: Sequence[Token], text: str = "", *, cues: Sequence[Cue] | None = None
+) -> ConceptResult:
+    """Whether the tokens of a typed text say the concept (its name or a synonym), undenied."""
+    cues = find_cues(tokens) if cues is None else cues
+    denied: Match | None = None
+    for phrase in _phrases((concept.name, *concept.synonyms), precise=False):
+        for m in find(phrase, tokens, cues=cues):
+            if accepts(phrase.polarity, m.polarity, strict=False):
+                spans = _spans(tokens, _with_cues(tokens, m, cues))
+                return ConceptResult(concept.name, True, _shown(text, spans), concept.core, spans)
+            if denied is None and m.polarity == Polarity.NEGATED:
+                denied = m
+    if denied is not None:
+        spans = _spans(tokens, _with_cues(tokens, denied, cues))
+        return ConceptResult(
+            concept.name, False, core=concept.core, spans=spans, negated=_shown(text, spans)
+        )
+    return ConceptResult(concept.name, False, core=concept.core)
+
+
+def match_misconception(
+    misconception: Misconception,
+    tokens: Sequence[Token],
+    text: str = "",
+    *,
+    cues: list | None = None,
+) -> MisconceptionResult | None:
+    """The misconception, when the typed text asserts it (said as its phrase says it, unhedged)."""
+    cues = find_cues(tokens) if cues is None else cues
+    for phrase in _phrases(misconception.phrases, precise=True):
+        for m in find(phrase, tokens, cues=cues):
+            if accepts(phrase.polarity, m.polarity, strict=True) and not _hedged(tokens, m):
+                spans = _spans(tokens, _with_cues(tokens, m, cues))
+                return MisconceptionResult(
+                    misconception.name, misconception.why, _shown(text, spans), spans
+                )
     return None
 
 
-def _phrase_found(phrase: list[str], words: list[str]) -> str | None:
-    """The window of `words` that says `phrase`, or None."""
-    if not phrase or not words:
-        return None
-    k = len(phrase)
-    wanted = " ".join(phrase)
-    for i in range(len(words) - k + 1):  # word-for-word first: exact and cheap
-        if all(_same_word(p, t) for p, t in zip(phrase, words[i : i + k], strict=True)):
-            return " ".join(words[i : i + k])
-    nearby = _words_nearby(phrase, words)
-    if nearby is not None:
-        return nearby
-    if len(wanted.replace(" ", "")) < FUZZY_MIN_CHARS:
-        return None
-    from rapidfuzz import fuzz
-
-    numbers = {w for w in phrase if any(c.isdigit() for c in w)}
-    best: tuple[float, str] | None = None
-    for size in {max(1, k - 1), k, k + 1}:
-        for i in range(max(1, len(words) - size + 1)):
-            window = words[i : i + size]
-            # A typo may be forgiven in a word, never in a number: 3x3 is not 1x1, ResNet-50 not -56.
-            if not numbers <= set(window):
-                continue
-            candidate = " ".join(window)
-            score = fuzz.ratio(wanted, candidate)
-            if score >= FUZZY_THRESHOLD and (best is None or score > best[0]):
-                best = (score, candidate)
-    return best[1] if best else None
+def grade(
+    typed: str,
+    concepts: Sequence[Concept],
+    misconceptions: Sequence[Misconception] = (),
+) -> Grade:
+    """Check each concept and misconception against the typed text."""
+    tokens = tokenize(typed)
+    cues = find_cues(tokens)
+    results = tuple(match_concept(c, tokens, typed, cues=cues) for c in concepts)
+    found = (match_misconception(m, tokens, typed, cues=cues) for m in misconceptions)
+    return Grade(results=results, misconceptions=tuple(m for m in found if m), text=typed)
 
 
-def match_concept(concept: Concept, words: list[str]) -> ConceptResult:
-    for phrase in (concept.name, *concept.synonyms):
-        found = _phrase_found(normalise(phrase), words)
-        if found is not None:
-            return ConceptResult(name=concept.name, hit=True, matched=found)
-    return ConceptResult(name=concept.name, hit=False)
-
-
-def grade(typed: str, concepts: Sequence[Concept]) -> Grade:
-    """Check each concept (its name or any synonym) against the typed text."""
-    words = normalise(typed)
-    return Grade(results=tuple(match_concept(c, words) for c in concepts))
+def grade_answer(typed: str, question: Question) -> Grade:
+    """A typed answer to a question, against its concepts and misconceptions."""
+    return grade(typed, question.concepts, question.misconceptions)

@@ -92,10 +92,9 @@ def find_cues(tokens: Sequence[Token]) -> list[Cue]:
     cues: list[Cue] = []
     i = 0
     while i < len(tokens):
-        if any(_starts(tokens, i, words) for words in _NOT_CUES) or (
-            i > 0 and _starts(tokens, i - 1, ("whether", "or", "not"))
-        ):
-            i += 1
+        idle = next((words for words in _NOT_CUES if _starts(tokens, i, words)), None)
+        if idle is not None:
+            i += len(idle)
             continue
         multi = next((w for w in _MULTI if _starts(tokens, i, w)), None)
         if multi is not None:
@@ -158,33 +157,51 @@ def _denied_after(tokens: Sequence[Token], last: int) -> bool:
     return False
 
 
+def _reaching(tokens: Sequence[Token], k: int, cues: Sequence[Cue], inside: set[int]) -> list[Cue]:
+    """The cues that reach token k: before it, in its clause, within their reach."""
+    return [
+        c
+        for c in cues
+        if c.end <= k
+        and tokens[c.start].sentence == tokens[k].sentence
+        and not inside & set(range(c.start, c.end))
+        and _reaches(tokens, c, k)
+    ]
+
+
+def covering(
+    tokens: Sequence[Token], matched: Sequence[int], cues: Sequence[Cue] | None = None
+) -> list[Cue]:
+    """The cues that reach any of the matched tokens."""
+    if cues is None:
+        cues = find_cues(tokens)
+    inside = set(matched)
+    found: list[Cue] = []
+    for k in matched:
+        found += [c for c in _reaching(tokens, k, cues, inside) if c not in found]
+    return found
+
+
 def polarity(
     tokens: Sequence[Token], matched: Sequence[int], cues: Sequence[Cue] | None = None
 ) -> Polarity:
-    """The polarity of the matched tokens (indices into `tokens`) within their text."""
+    """The polarity of the matched tokens (indices into `tokens`) within their text.
+
+    Denied when any of them is denied (an odd number of cues reach it: two cancel), or when
+    what follows denies them all; qualified when a "not just" reaches one.
+    """
     if cues is None:
         cues = find_cues(tokens)
-    first, last = min(matched), max(matched)
     inside = set(matched)
-    denials = qualified = 0
-    for cue in cues:
-        if tokens[cue.start].sentence != tokens[first].sentence:
-            continue
-        before = cue.end <= first and _reaches(tokens, cue, first)
-        within = first < cue.start < last and not inside & set(range(cue.start, cue.end))
-        if before or within:
-            if cue.qualifies:
-                qualified += 1
-            else:
-                denials += 1
+    last = max(matched)
+    denied = qualified = False
+    for k in matched:
+        reaching = _reaching(tokens, k, cues, inside)
+        qualified = qualified or any(c.qualifies for c in reaching)
+        denied = denied or sum(not c.qualifies for c in reaching) % 2 == 1
     if _denied_after(tokens, last):
-        denials += 1
-    if denials % 2:
+        denied = not denied
+    if denied:
         after = [t.text for t in tokens[last + 1 : last + 3] if t.segment == tokens[last].segment]
         return Polarity.QUALIFIED if "alone" in after else Polarity.NEGATED
     return Polarity.QUALIFIED if qualified else Polarity.ASSERTED
-
-
-def negation_spans(tokens: Sequence[Token]) -> list[tuple[int, int]]:
-    """The cues as token ranges, for showing which words denied a phrase."""
-    return [(c.start, c.end) for c in find_cues(tokens) if not c.qualifies]

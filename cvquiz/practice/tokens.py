@@ -44,15 +44,15 @@ _TOKEN = re.compile(
     | (?P<decimal>\d+\.\d+)
     | (?P<short>w/o|w/)
     | (?P<word>[^\W_]+(?:'[^\W\d_]+)?)
-    | (?P<op>[+=*])
+    | (?P<op>[+=*×·])
     | (?P<arrow>->|=>|→|⟶)
-    | (?P<minus>(?<=\))\s*-(?=\s*[\w(])|−)
+    | (?P<minus>(?<=\))\s*-(?=\s*[\w(])|(?<![\w)])-(?=\d)|−)
     | (?P<sentence>[.!?;\n…]+)
     | (?P<segment>[,:()\[\]{}—–]|\s-\s)
     """,
     re.VERBOSE,
 )
-_RUNS = re.compile(r"[^\W\d_]+|\d+")
+_RUNS = re.compile(r"\d+(?:x\d+)+|[^\W\d_]+|\d+")  # conv3x3: convolution, 3x3
 _BRITISH_IZE = re.compile(r"^(\w{3,})is(e|es|ed|ing|ation|ations|er|ers)$")
 _BRITISH_OUR = re.compile(r"^(\w{3,})our(s)?$")
 _DOUBLE_L = re.compile(r"^(\w{3,})ll(ing|ed)$")
@@ -158,7 +158,9 @@ def tokenize(text: str) -> tuple[Token, ...]:
         elif kind == "decimal":
             add(value, start, end, "number")
         elif kind in ("op", "minus"):
-            add("-" if kind == "minus" else value, start, end, "op")
+            add(
+                {"×": "*", "·": "*"}.get(value, "-" if kind == "minus" else value), start, end, "op"
+            )
         elif kind == "short":
             for part in EXPANSIONS[value]:
                 add(part, start, end, "word")
@@ -170,7 +172,7 @@ def tokenize(text: str) -> tuple[Token, ...]:
                     add(value, start, start + len(value), "word")
                     break
                 piece, s, e = run.group(), start + run.start(), start + run.end()
-                if piece.isdigit():
+                if piece[0].isdigit():
                     add(piece, s, e, "number")
                 elif piece in NUMBER_WORDS:
                     add(NUMBER_WORDS[piece], s, e, "number")

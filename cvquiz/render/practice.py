@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
@@ -119,7 +120,57 @@ def answer_prompt() -> str:
     return "[bold]Your answer[/] › "
 
 
+HIT_STYLE = "bold green underline"
+DENIED_STYLE = "yellow strike"
+MISCONCEPTION_STYLE = "bold red reverse"
+
+
+def typed_with_highlights(grade: Grade) -> Text:
+    """The typed answer as the user wrote it, each phrase the grader heard marked in place."""
+    text = Text(grade.text)
+    for r in grade.results:
+        for start, end in r.spans:
+            text.stylize(HIT_STYLE if r.hit else DENIED_STYLE, start, end)
+    for m in grade.misconceptions:
+        for start, end in m.spans:
+            text.stylize(MISCONCEPTION_STYLE, start, end)
+    return text
+
+
+def _quoted(words: str, style: str) -> Text:
+    return Text.assemble(("“", "dim"), (words, style), ("”", "dim"))
+
+
+def grade_lines(grade: Grade) -> list[RenderableType]:
+    """Per concept: what the user's words matched, what was missing or denied; then each
+    misconception asserted, with why it is wrong."""
+    lines: list[RenderableType] = []
+    for r in grade.results:
+        core = (" · core", "dim") if r.core else ("", "")
+        if r.hit:
+            line = Text.assemble(("✔", "bold green"), " ", (r.name, "green"), core)
+            line.append("  ")
+            line.append_text(_quoted(r.matched or "", "green"))
+        elif r.negated is not None:
+            line = Text.assemble(("✘", "bold red"), " ", (r.name, "red"), core)
+            line.append("  said denied: ", style="yellow")
+            line.append_text(_quoted(r.negated, "yellow"))
+        else:
+            line = Text.assemble(
+                ("✘", "bold red"), " ", (r.name, "red"), core, ("  missing", "dim")
+            )
+        lines.append(line)
+    for m in grade.misconceptions:
+        lines.append(
+            Text.assemble(("✘ misconception: ", "bold red"), (m.name, "bold red"), "  ")
+            + _quoted(m.matched, "red")
+        )
+        lines.append(Padding(Text(m.why, style="red"), (0, 0, 0, 2)))
+    return lines
+
+
 def render_answer(console: Console, question: Question, *, grade: Grade | None = None) -> None:
+    """The model answer; after a typed answer, that answer with what it said, lacked or got wrong."""
     parts: list[RenderableType] = [Text(question.answer)]
     if question.code:
         parts += [
@@ -132,19 +183,10 @@ def render_answer(console: Console, question: Question, *, grade: Grade | None =
                 word_wrap=True,
             ),
         ]
-    if grade is not None and grade.results:
-        parts.append(Text(""))
-        line = Text()
-        for r in grade.results:
-            mark, style = ("✔", "green") if r.hit else ("✘", "red")
-            piece = Text.assemble((mark, f"bold {style}"), " ", (r.name, style))
-            if line and line.cell_len + piece.cell_len + 3 > max(20, console.width - 8):
-                parts.append(line)
-                line = Text()
-            if line:
-                line.append("   ")
-            line.append_text(piece)
-        parts.append(line)
+    graded = grade is not None and bool(grade.results or grade.misconceptions)
+    if grade is not None and graded:
+        parts += [Text(""), Text.assemble(("Your answer: ", "bold"), typed_with_highlights(grade))]
+        parts += grade_lines(grade)
     title = Text("Answer", style="bold green")
     subtitle = None
     console.print()

@@ -142,6 +142,15 @@ def render_stats(console: Console, stats: Stats) -> None:
                                         c.question.question), overflow="ellipsis", no_wrap=True)  # fmt: skip
 
 
+def typed_line(typed: str, coverage: dict[str, list[str]] | None) -> Text:
+    """Under a typed review's question: the answer as typed, then what the grader heard wrong."""
+    line = Text("\n› ", style="dim")
+    line.append(" ".join(typed.split()) or "(empty)", style="italic")
+    for name in (coverage or {}).get("misconceptions", []):
+        line.append(f"\n  ✘ {name}", style="red")
+    return line
+
+
 def render_history(
     console: Console, entries: Sequence[HistoryEntry], *, now: datetime, question: str | None = None
 ) -> None:
@@ -150,18 +159,20 @@ def render_history(
         console.print(f"No reviews{of} yet. Start with: cvquiz practice")
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1))
-    table.add_column("when (UTC)", no_wrap=True)
+    # The short columns keep their width: a typed answer under a question may be long.
+    table.add_column("when (UTC)", no_wrap=True, min_width=16)
     table.add_column("Q", justify="right", style="bold")
-    table.add_column("question", ratio=1, overflow="ellipsis", no_wrap=True)
-    table.add_column("rating", no_wrap=True)
-    table.add_column("next", no_wrap=True, justify="right")
-    table.add_column("typed", no_wrap=True, justify="right")
+    table.add_column("question", ratio=1)  # each line cut short: see the cell's Text
+    table.add_column("rating", no_wrap=True, min_width=6)
+    table.add_column("next", no_wrap=True, justify="right", min_width=4)
+    table.add_column("typed", no_wrap=True, justify="right", min_width=5)
     for e in entries:
         r = e.review
         number = str(e.question.number) if e.question else "–"
-        text = (
-            escape(e.question.question) if e.question else Text(f"{r.key} (removed)", style="dim")
-        )
+        text = Text(e.question.question) if e.question else Text(f"{r.key} (removed)", style="dim")
+        if r.typed_answer is not None:
+            text.append_text(typed_line(r.typed_answer, r.coverage))
+        text.no_wrap, text.overflow = True, "ellipsis"
         cover = ""
         if r.coverage is not None:
             hit, total = len(r.coverage["hit"]), len(r.coverage["hit"]) + len(r.coverage["missed"])
