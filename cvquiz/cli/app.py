@@ -10,8 +10,9 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer vendo
 from typer.core import TyperGroup
 
 from cvquiz import __version__
+from cvquiz.cli import completion
 from cvquiz.cli.commands import browse, demo, export, practice
-from cvquiz.cli.context import fail
+from cvquiz.cli.context import err_console, fail, set_no_color
 from cvquiz.errors import CvquizError
 
 
@@ -24,7 +25,8 @@ def _usage_line(exc: UsageError, ctx: typer.Context) -> str:
 
 
 class _Group(TyperGroup):
-    """Turns a CvquizError or a usage error from any command into one line on stderr and exit status 2."""
+    """Turns a CvquizError or a usage error from any command into one line on stderr and exit
+    status 2, and Ctrl-C anywhere into exit status 130."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         try:
@@ -43,6 +45,21 @@ class _Group(TyperGroup):
             raise
         except UsageError as exc:
             raise fail(_usage_line(exc, ctx), exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console().print()  # end the line ^C was echoed on
+            raise typer.Exit(130) from None
+
+
+# Typer's rich help joins single line breaks; a blank line starts a new line.
+EPILOG = "\n\n".join(
+    [
+        "Examples: cvquiz practice · cvquiz list -t mobilenet · cvquiz show 24 · cvquiz demo 27 · "
+        "cvquiz stats --at 2026-12-10 · cvquiz history 24 · cvquiz export -o cnn.apkg",
+        "A question is a number (24), bank-id/N when banks share numbers, an id or words.",
+        "cvquiz COMMAND -h: a command's options · cvquiz completion bash|zsh|fish: Tab completion "
+        "· NO_COLOR=1 or --no-color: no colour",
+    ]
+)
 
 
 app = typer.Typer(
@@ -54,6 +71,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    epilog=EPILOG,
 )
 
 
@@ -75,6 +93,10 @@ def _main(
             metavar="PATH",
         ),
     ] = None,
+    no_color: Annotated[
+        bool,
+        typer.Option("--no-color", help="No colour (as NO_COLOR=1 does); --json never has any."),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -82,6 +104,7 @@ def _main(
         ),
     ] = False,
 ) -> None:
+    set_no_color(no_color)
     ctx.obj = {"banks": list(bank or [])}
 
 
@@ -96,8 +119,12 @@ app.command()(practice.practice)
 app.command()(practice.stats)
 app.command()(practice.history)
 app.command()(practice.reset)
+app.command()(completion.completion)
 
 
 def main() -> None:
     """The `cvquiz` entry point (also `python -m cvquiz`)."""
+    from cvquiz.cli.terminal import prepare_streams
+
+    prepare_streams()
     app(prog_name="cvquiz")

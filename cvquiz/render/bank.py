@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich import box
-from rich.console import Console, Group
-from rich.markup import escape
+from rich.console import Console, Group, JustifyMethod
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
@@ -16,61 +14,75 @@ from cvquiz.bank.find import Found
 from cvquiz.bank.model import DIFFICULTIES, Question
 from cvquiz.bank.summary import BankSummary
 from cvquiz.paths import display_path
+from cvquiz.render.fit import Column, fit_table
 from cvquiz.render.labels import DIFFICULTY_ICONS
 from cvquiz.words import plural
 
 DIFFICULTY_STYLES = {"easy": "green", "medium": "yellow", "hard": "red"}
 
 
-def difficulty_text(difficulty: str) -> Text:
-    return Text(f"{DIFFICULTY_ICONS[difficulty]} {difficulty}", style=DIFFICULTY_STYLES[difficulty])
+def difficulty_text(difficulty: str, *, ascii_only: bool = False) -> Text:
+    """'🔥 hard' in its colour; just 'hard' where the terminal's encoding has no emoji."""
+    label = difficulty if ascii_only else f"{DIFFICULTY_ICONS[difficulty]} {difficulty}"
+    return Text(label, style=DIFFICULTY_STYLES[difficulty])
 
 
-def render_list(console: Console, questions: Sequence[Question]) -> None:
-    """A table per bank (a title names the bank when there are several), then a one-line summary."""
+def _icon_only(text: Text) -> Text:
+    """The shortest difficulty label: its icon, or its initial where there are no emoji."""
+    icon, _, word = text.plain.partition(" ")
+    return Text(icon if word else icon[:1], style=text.style)
+
+
+# What `list` gives up first when the terminal is narrow: the id (the number names a question
+# too), then the difficulty's word (its icon stays), then the topic.
+LIST_SQUEEZE = (("drop", "id"), ("shorten", "level"), ("drop", "topic"))
+
+
+def render_list(
+    console: Console, questions: Sequence[Question], *, several_banks: bool = False
+) -> None:
+    """A table per bank (a title names the bank when several are loaded), then a one-line summary
+    (which says bank-id/N, since numbers are per bank, when several are loaded)."""
     if not questions:
         console.print("No questions match these filters.")
         return
+    ascii_only = console.options.ascii_only
+    columns = [
+        Column("#", justify="right", style="bold", wrap=False),
+        Column("id", style="cyan", wrap=False),
+        Column("topic", wrap=False),
+        Column("level", wrap=False, shorten=_icon_only, short_header=""),
+        Column("question", min_width=20),
+        Column(">" if ascii_only else "▶", justify="center", wrap=False),
+    ]
     banks = list(dict.fromkeys(q.bank_id for q in questions))
+    several_banks = several_banks or len(banks) > 1
     for bank_id in banks:
-        table = Table(
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-            show_edge=False,
-            padding=(0, 1),
-            collapse_padding=True,
-        )
-        if len(banks) > 1:
-            table.title = Text(f"bank {bank_id}", style="bold")
-            table.title_justify = "left"
-        table.add_column("#", justify="right", style="bold")
-        table.add_column("id", style="cyan", no_wrap=True, overflow="fold")
-        table.add_column("topic")
-        table.add_column("level", no_wrap=True)
-        table.add_column("question", ratio=1)
-        table.add_column("▶", justify="center")
-        for q in (q for q in questions if q.bank_id == bank_id):
-            table.add_row(
-                str(q.number),
-                q.id,
-                q.topic,
-                difficulty_text(q.difficulty),
-                Text(q.question),
-                "▶" if q.demo else "",
-            )
-        console.print(table)
+        if several_banks:
+            console.print(Text(f"bank {bank_id}", style="bold"))
+        rows = [
+            [str(q.number), q.id, q.topic, difficulty_text(q.difficulty, ascii_only=ascii_only),
+             q.question, columns[-1].header if q.demo else ""]
+            for q in questions
+            if q.bank_id == bank_id
+        ]  # fmt: skip
+        console.print(fit_table(columns, rows, width=console.width, squeeze=LIST_SQUEEZE))
     demos = sum(1 for q in questions if q.demo)
-    console.print(
-        f"{plural(len(questions), 'question')} · ▶ {demos} with a live demo: cvquiz demo N · read one: cvquiz show N",
-        style="dim",
-    )
+    name = "bank-id/N" if several_banks else "N"
+    parts = [plural(len(questions), "question")]
+    if demos:
+        parts.append(f"{columns[-1].header} {demos} with a live demo: cvquiz demo {name}")
+    parts.append(f"read one: cvquiz show {name}")
+    console.print(Text(" · ".join(parts), style="dim"))
 
 
 def render_question(console: Console, found: Found) -> None:
     q = found.question
+    ascii_only = console.options.ascii_only
     title = Text.assemble(
-        (f"Q{q.number}", "bold"), " · ", (q.topic, "magenta"), " · ", difficulty_text(q.difficulty)
-    )
+        (f"Q{q.number}", "bold"), " · ", (q.topic, "magenta"), " · ",
+        difficulty_text(q.difficulty, ascii_only=ascii_only),
+    )  # fmt: skip
     parts: list = [Text(q.question, style="bold"), Text(""), Text(q.answer)]
     if q.code:
         parts += [
@@ -92,45 +104,61 @@ def render_question(console: Console, found: Found) -> None:
         console.print(Text("Tags: ", style="bold").append(", ".join(q.tags), style="dim"))
     if found.related:
         console.print(Text("Next an interviewer may ask:", style="bold"))
-        for r in found.related:
-            console.print(
-                Text.assemble(
-                    "  ", (f"{r.number:>2}", "bold"), f"  {r.question}  ", (f"({r.id})", "dim")
-                )
-            )
+        console.print(
+            _numbered([(str(r.number), Text.assemble(f"{r.question}  ", (f"({r.id})", "dim")))
+                       for r in found.related])
+        )  # fmt: skip
     if q.demo:
         console.print(
             Text.assemble("Live demo: ", (f"cvquiz demo {q.number}", "bold green"), f"  ({q.demo})")
         )
 
 
+def _numbered(rows: Sequence[Sequence[str | Text]], *, justify: JustifyMethod = "right") -> Table:
+    """Indented lines led by a number; a line that wraps stays in its own column."""
+    grid = Table.grid(padding=(0, 0, 0, 2), pad_edge=True)  # two spaces before each column
+    grid.add_column(justify=justify, style="bold", no_wrap=True)
+    for _ in rows[0][1:] if rows else ():
+        grid.add_column(overflow="fold")
+    for row in rows:
+        grid.add_row(*(Text(c) if isinstance(c, str) else c for c in row))
+    return grid
+
+
 def render_ambiguous(console: Console, query: str, matches: Sequence[Question]) -> None:
-    console.print(f"{len(matches)} questions match '{escape(query)}'; say which:")
-    for q in matches:
-        console.print(
-            Text.assemble("  ", (f"{q.number:>2}", "bold"), "  ", (q.id, "cyan"), f"  {q.question}")
-        )
+    """The candidates, each named as the user can choose it: bank-id/N when several banks match."""
+    several = len({q.bank_id for q in matches}) > 1
+    how = " as bank-id/N" if several else ""
+    console.print(Text(f"{len(matches)} questions match '{query}'; say which{how}:"))
+    console.print(
+        _numbered([(f"{q.bank_id}/{q.number}" if several else str(q.number),
+                    Text(q.id, style="cyan"), q.question) for q in matches],
+                 justify="left" if several else "right")
+    )  # fmt: skip
 
 
 def render_check(console: Console, summaries: Sequence[BankSummary]) -> None:
+    ascii_only = console.options.ascii_only
     for s in summaries:
-        table = Table(title=Text(s.bank.title), caption=Text(f"bank id {s.bank.id}"), box=box.SIMPLE_HEAD,
-                      title_justify="left", caption_justify="left")  # fmt: skip
-        table.add_column("topic")
-        for d in DIFFICULTIES:
-            table.add_column(f"{DIFFICULTY_ICONS[d]} {d}", justify="right")
-        table.add_column("total", justify="right", style="bold")
-        for topic in s.topics:
-            table.add_row(
-                topic,
-                *(str(s.total(topic=topic, difficulty=d)) for d in DIFFICULTIES),
-                str(s.total(topic=topic)),
-            )
-        table.add_row(
-            "all", *(str(s.total(difficulty=d)) for d in DIFFICULTIES), str(s.total()), style="bold"
-        )
-        console.print(table)
+        console.print(Text(s.bank.title, style="bold"))
+        columns = [
+            Column("topic"),
+            *(Column(difficulty_text(d, ascii_only=ascii_only).plain, justify="right",
+                     wrap=False) for d in DIFFICULTIES),
+            Column("total", justify="right", style="bold", wrap=False),
+        ]  # fmt: skip
+        rows = [
+            [topic, *(str(s.total(topic=topic, difficulty=d)) for d in DIFFICULTIES),
+             str(s.total(topic=topic))]
+            for topic in s.topics
+        ]  # fmt: skip
+        rows.append(
+            [Text("all", style="bold"), *(Text(str(s.total(difficulty=d)), style="bold")
+                                          for d in DIFFICULTIES), str(s.total())]
+        )  # fmt: skip
+        console.print(fit_table(columns, rows, width=console.width))
+        console.print(Text(f"bank id {s.bank.id}", style="dim"))
         console.print(
-            f"[green]✓[/] {escape(display_path(s.bank.path))}: {plural(s.total(), 'question')}, valid",
-            highlight=False,
-        )
+            Text.assemble(("✓", "green"), f" {display_path(s.bank.path)}: "
+                          f"{plural(s.total(), 'question')}, valid")
+        )  # fmt: skip

@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.rule import Rule
 from rich.table import Table as RichTable
 from rich.text import Text
 
 from cvquiz.demos.result import format_cell
+from cvquiz.render.fit import Column, fit_table
 
 if TYPE_CHECKING:
     from cvquiz.bank.model import Question
@@ -30,14 +30,17 @@ def fmt(value: object) -> str:
     return format_cell(value)
 
 
-def _table(table: Table) -> Group:
+def _table(table: Table, *, width: int) -> Group:
     """Title and note as their own lines (so they wrap to the screen, not to a narrow table)."""
-    out = RichTable(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name, numeric in zip(table.columns, table.numeric_columns(), strict=True):
-        out.add_column(name, justify="right" if numeric else "left", overflow="fold")
-    for row in table.rows:
-        out.add_row(*(Text(fmt(c)) for c in row))  # Text: bank and demo text is never markup
-    parts: list[object] = [Text(table.title, style="bold"), out]
+    columns = [
+        Column(name, justify="right" if numeric else "left")
+        for name, numeric in zip(table.columns, table.numeric_columns(), strict=True)
+    ]
+    rows = [[fmt(c) for c in row] for row in table.rows]
+    parts: list[RenderableType] = [
+        Text(table.title, style="bold"),
+        fit_table(columns, rows, width=width, gaps=(3, 2, 1)),
+    ]
     if table.note:
         parts.append(Text(table.note, style="dim"))
     return Group(*parts)
@@ -59,23 +62,45 @@ def _checks(items: Sequence[Check], *, prefix: str = "") -> RichTable:
     return grid
 
 
-def _series(series: Series) -> Group:
+def chart_value(value: float) -> str:
+    """A bar's value, to the 3 significant digits a bar can show (exact numbers are in the tables)."""
+    if value == 0:
+        return "0"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 1e-3:
+        return f"{value:.3g}"
+    return f"{value:.2g}"
+
+
+def _series(series: Series, *, width: int) -> Group:
     """A horizontal bar per point: the label, a bar scaled to the largest value, the value."""
     top = max((abs(y) for y in series.y), default=0.0) or 1.0
     labels = [f"{series.x_label}={fmt(x)}" for x in series.x]
-    width = max((len(label) for label in labels), default=0)
+    values = [chart_value(y) for y in series.y]
+    label_width = max((Text(label).cell_len for label in labels), default=0)
+    value_width = max((len(v) for v in values), default=0)
+    bar_width = max(8, min(BAR_WIDTH, width - label_width - value_width - 4))
     lines = [Text(series.name, style="bold")]
-    for label, y in zip(labels, series.y, strict=True):
-        bar = "█" * max(1, round(BAR_WIDTH * abs(y) / top)) if y else ""
-        lines.append(Text.assemble(f"  {label:<{width}} ", (bar, "cyan"), f" {fmt(y)}"))
+    for label, y, value in zip(labels, series.y, values, strict=True):
+        bar = "█" * max(1, round(bar_width * abs(y) / top)) if y else ""
+        pad = " " * (label_width - Text(label).cell_len)
+        lines.append(Text.assemble(f"  {label}{pad} ", (bar, "cyan"), f" {value}"))
     return Group(*lines)
+
+
+def _heading(title: str, *, width: int) -> RenderableType:
+    """A rule with the title in it, or, when the title would be cut, the title over a rule."""
+    if Text(title).cell_len + 4 <= width:
+        return Rule(Text(title, style="bold"), align="left")
+    return Group(Text(title, style="bold"), Rule())
 
 
 def render_result(
     console: Console, result: DemoResult, *, question: Question | None = None
 ) -> None:
     """A demo result: title, explanation, settings, tables, plots, checks, convention, verdict."""
-    console.print(Rule(Text(result.title, style="bold"), align="left"))
+    console.print(_heading(result.title, width=console.width))
     where = f"demo {result.demo_id}"
     if question is not None:
         where += f" · question {question.number} ({question.id})"
@@ -92,10 +117,10 @@ def render_result(
         console.print(Text(line))
     for table in result.tables:
         console.print()
-        console.print(_table(table))
+        console.print(_table(table, width=console.width))
     for series in result.series:
         console.print()
-        console.print(_series(series))
+        console.print(_series(series, width=console.width))
     console.print()
     console.print(
         Text(f"Checks ({result.checks_passed}/{len(result.checks)} passed)", style="bold")
@@ -124,12 +149,10 @@ def render_params(console: Console, spec: DemoSpec, *, question: Question | None
     if not spec.params:
         console.print("This demo has no settings.")
         return
-    table = RichTable(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name in ("name", "default", "allowed", "meaning"):
-        table.add_column(name, overflow="fold")
-    for p in spec.params:
-        table.add_row(p.name, fmt(p.default).replace(",", ""), p.allowed(), p.help)
-    console.print(table)
+    columns = [Column("name", wrap=False), Column("default", wrap=False), Column("allowed"),
+               Column("meaning")]  # fmt: skip
+    rows = [[p.name, fmt(p.default).replace(",", ""), p.allowed(), p.help] for p in spec.params]
+    console.print(fit_table(columns, rows, width=console.width, gaps=(3, 2, 1)))
     first = spec.params[0]
     console.print(
         Text(f"example: cvquiz demo {spec.id} --set {first.name}={_example(first)}", style="dim")
@@ -152,29 +175,40 @@ def _example(p: object) -> str:
 
 def render_catalogue(console: Console, entries: Sequence[CatalogueEntry]) -> None:
     """Every demo, the questions it serves, and what it shows."""
-    table = RichTable(
-        title=Text(
+    console.print(
+        Text(
             f"{len(entries)} demos: run one with `cvquiz demo ID` or `cvquiz demo QUESTION`",
             style="bold",
-        ),
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        show_edge=False,
+        )
     )
-    table.add_column("demo", no_wrap=True)
-    table.add_column("questions", overflow="fold")
-    table.add_column("what it shows", overflow="fold")
-    for entry in entries:
-        numbers = ", ".join(str(q.number) for q in entry.questions) or "—"
-        table.add_row(entry.spec.id, numbers, Text(entry.spec.summary))
-    console.print(table)
+    columns = [Column("demo", wrap=False), Column("questions"), Column("what it shows")]
+    rows = [
+        [
+            entry.spec.id,
+            ", ".join(str(q.number) for q in entry.questions) or "—",
+            entry.spec.summary,
+        ]
+        for entry in entries
+    ]
+    console.print(fit_table(columns, rows, width=console.width, gaps=(3, 2, 1)))
+
+
+@contextmanager
+def working(console: Console, message: str) -> Iterator[None]:
+    """A spinner on `console` while the work runs (torch alone takes seconds to start); only at an
+    interactive terminal, and gone once the work is done."""
+    if not console.is_interactive:
+        yield
+        return
+    spinner = "line" if console.options.ascii_only else "dots"
+    with console.status(Text(f"{message}…"), spinner=spinner):
+        yield
 
 
 @contextmanager
 def verify_progress(console: Console, total: int) -> Iterator[Callable[[Verified], None]]:
-    """A progress bar on `console` when it is a terminal; yields the callback to advance it."""
-    if not console.is_terminal:
+    """A progress bar on `console` at an interactive terminal; yields the callback to advance it."""
+    if not console.is_interactive:
         yield lambda _item: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -198,20 +232,18 @@ def verify_progress(console: Console, total: int) -> Iterator[Callable[[Verified
 
 def render_verify(console: Console, items: Sequence[Verified], *, warm_up_seconds: float) -> None:
     """One row per demo (checks passed/total, time), then any failed checks, then the verdict."""
-    table = RichTable(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    table.add_column("demo")
-    table.add_column("checks", justify="right")
-    table.add_column("time", justify="right")
-    table.add_column("")
-    for item in items:
-        r = item.result
-        table.add_row(
+    columns = [Column("demo", wrap=False), Column("checks", justify="right"),
+               Column("time", justify="right", wrap=False), Column("")]  # fmt: skip
+    rows = [
+        [
             item.spec.id,
-            f"{r.checks_passed}/{len(r.checks)}",
+            f"{item.result.checks_passed}/{len(item.result.checks)}",
             f"{item.seconds:.2f} s",
-            Text(PASS, style="green") if r.passed else Text(FAIL, style="bold red"),
-        )
-    console.print(table)
+            Text(PASS, style="green") if item.result.passed else Text(FAIL, style="bold red"),
+        ]
+        for item in items
+    ]
+    console.print(fit_table(columns, rows, width=console.width, gaps=(3, 2, 1)))
     for item in items:
         failed = [c for c in item.result.checks if not c.passed]
         if failed:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from cvquiz.cli import completion
 from cvquiz.cli.context import console, get_library, print_json
 from cvquiz.cli.options import DifficultyOpt, DueOpt, JsonOpt, TagOpt, TopicOpt
 
@@ -22,8 +23,9 @@ def list_questions(
     """List questions, filtered by topic, difficulty and tag (--due: the cards due now)."""
     from cvquiz.bank.find import find_questions
 
+    library = get_library(ctx)
     questions = find_questions(
-        get_library(ctx), topics=topic or [], difficulties=difficulty or [], tags=tag or []
+        library, topics=topic or [], difficulties=difficulty or [], tags=tag or []
     )
     if due:
         from cvquiz.clock import utc_now
@@ -49,13 +51,17 @@ def list_questions(
         return
     from cvquiz.render.bank import render_list
 
-    render_list(console(), questions)
+    render_list(console(), questions, several_banks=len(library.banks) > 1)
 
 
 def show(
     ctx: typer.Context,
     question: Annotated[
-        str, typer.Argument(help="A number (24), an id (depthwise-conv) or words (bottleneck).")
+        str,
+        typer.Argument(
+            help="A number (24), bank-id/N, an id (depthwise-conv) or words (bottleneck).",
+            autocompletion=completion.questions,
+        ),
     ],
     as_json: JsonOpt = False,
 ) -> None:

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
+from cvquiz.cli import completion
 from cvquiz.cli.context import console, err_console, get_library, print_json
+from cvquiz.cli.options import DeviceOpt
 from cvquiz.errors import CvquizError
 
 
@@ -18,6 +20,7 @@ def demo_command(
             help="A question (number, id or words) whose demo to run, or a demo id.",
             metavar="QUESTION",
             show_default=False,
+            autocompletion=completion.demo_targets,
         ),
     ] = None,
     list_: Annotated[
@@ -36,9 +39,7 @@ def demo_command(
             metavar="NAME=VALUE",
         ),
     ] = None,
-    device: Annotated[
-        str, typer.Option("--device", help="cpu, cuda or auto (cuda when available).")
-    ] = "cpu",
+    device: DeviceOpt = "cpu",
     seed: Annotated[int, typer.Option("--seed", help="Seed for the random tensors.")] = 0,
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -72,9 +73,13 @@ def demo_command(
         else:
             render.render_params(console(), target.spec, question=target.question)
         return
-    result = run_demo(
-        target.spec.id, settings=parse_settings(settings or []), device=device, seed=seed
-    )
+    changes = parse_settings(settings or [])
+    if changes and not target.spec.params:
+        raise CvquizError(
+            f"--set {next(iter(changes))}: demo '{target.spec.id}' has no settings to change"
+        )
+    with render.working(err_console(), f"running demo {target.spec.id}"):
+        result = run_demo(target.spec.id, settings=changes, device=device, seed=seed)
     if json_:
         print_json(shapes.demo_run(result, target.question))
     else:
@@ -84,9 +89,7 @@ def demo_command(
 
 
 def verify_command(
-    device: Annotated[
-        str, typer.Option("--device", help="cpu, cuda or auto (cuda when available).")
-    ] = "cpu",
+    device: DeviceOpt = "cpu",
     json_: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Run every demo's checks with default settings; exit 1 if any check fails."""

@@ -6,8 +6,10 @@ from typing import Annotated
 
 import typer
 
+from cvquiz.cli import completion
 from cvquiz.cli.context import get_library
 from cvquiz.cli.options import DifficultyOpt, TagOpt, TopicOpt
+from cvquiz.errors import CvquizError
 
 
 def export(
@@ -28,6 +30,7 @@ def export(
             "-f",
             metavar="FORMAT",
             help="apkg, tsv, csv, md or json (default: from PATH's extension).",
+            autocompletion=completion.formats,
         ),
     ] = None,
     topic: TopicOpt = None,
@@ -44,6 +47,7 @@ def export(
     """Export questions: Anki deck (.apkg), Anki text (.tsv), spreadsheet (.csv), study sheet (.md), bank (.json)."""
     from cvquiz.exporters.formats import export_questions
 
+    _refuse_directory(output)
     result = export_questions(
         get_library(ctx),
         output=output,
@@ -66,6 +70,18 @@ def export(
         f"Wrote {plural(len(result.questions), 'question')} ({banks}{demos}) "
         f"to {display_path(result.path)} ({result.format}, {_size(len(result.data))})."
     )
+
+
+def _refuse_directory(output: str) -> None:
+    """A folder is not a file name, whatever its name looks like (the core says the same later)."""
+    import os
+
+    from cvquiz.paths import expand_path
+
+    if output != "-" and (
+        output.endswith(("/", os.sep)) or expand_path(output, option="--output").is_dir()
+    ):
+        raise CvquizError(f"--output {output}: is a directory; give a file name")
 
 
 def _progress(demo_id: str, n: int, total: int) -> None:

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cvquiz.cli.context import console, get_library, print_json
+from cvquiz.cli import completion
+from cvquiz.cli.context import confirm, console, get_library, print_json
 from cvquiz.cli.options import DifficultyOpt, TagOpt, TopicOpt
 
 
@@ -70,7 +71,7 @@ def practice(
     Keys: Enter reveal, 1-4 rate, u undo, s skip, d demo, q quit.
     """
     from cvquiz.bank.find import find_questions
-    from cvquiz.cli.keys import KeyInput, LineInput
+    from cvquiz.cli.keys import KeyInput, LineInput, answer_reader
     from cvquiz.cli.tutor import run
     from cvquiz.clock import utc_now
     from cvquiz.practice.session import SessionOptions, start_session
@@ -95,7 +96,7 @@ def practice(
             return
         view.render_start(con, session.queue, cram=cram, retention=session.scheduler.retention)
         if _has_terminal():
-            keys = KeyInput(lambda: con.input(view.answer_prompt()))
+            keys = KeyInput(answer_reader(con, view.answer_prompt()))
         else:
             keys = LineInput(sys.stdin or io.StringIO())  # closed stdin: no input, like q
         summary = run(session, console=con, keys=keys, typed=typed)
@@ -140,7 +141,11 @@ def stats(
 def history(
     ctx: typer.Context,
     question: Annotated[
-        str | None, typer.Argument(help="Only this question: a number (24), an id or words.")
+        str | None,
+        typer.Argument(
+            help="Only this question: a number (24), bank-id/N, an id or words.",
+            autocompletion=completion.questions,
+        ),
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", "-n", help="Show the N newest reviews.")
@@ -176,6 +181,8 @@ def reset(
 ) -> None:
     """Forget all progress (the review log and every card's schedule); saved settings stay."""
     from cvquiz.errors import CvquizError
+    from cvquiz.paths import display_path
+    from cvquiz.words import plural
 
     with _open_store() as store:
         count = store.review_count()
@@ -184,12 +191,10 @@ def reset(
                 raise CvquizError(
                     "reset: no terminal to confirm on; run `cvquiz reset --yes` to clear progress"
                 )
-            if not typer.confirm(
-                f"Delete {count} review(s) and all scheduling in {store.path}?", default=False
-            ):
+            where = display_path(store.path)
+            if not confirm(f"Delete {plural(count, 'review')} and all scheduling in {where}?"):
                 console().print("Nothing was changed.")
                 return
         removed = store.reset()
-    from cvquiz.words import plural
 
     console().print(f"Progress cleared: {plural(removed, 'review')} removed.")
