@@ -11,15 +11,26 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cvquiz.bank import library, schema, summary
 from cvquiz.bank.find import AmbiguousQuestion, resolve_question
 from cvquiz.bank.model import Bank, Library, Question
 from cvquiz.demos import index
-from cvquiz.demos.registry import DemoSpec, all_demos, get_demo
 from cvquiz.errors import CvquizError
 from cvquiz.suggest import closest
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from cvquiz.demos.registry import DemoSpec
+
+
+def _registry() -> ModuleType:
+    """The demo registry, imported on first use: loading banks needs only the ids (demos.index)."""
+    from cvquiz.demos import registry
+
+    return registry
 
 
 def load_bank(path: str | os.PathLike[str]) -> Bank:
@@ -53,7 +64,7 @@ def find_target(questions: Sequence[Question], query: str) -> Target:
     if key in index.DEMO_MODULES:
         # A demo id wins; a question of the same id is named when it points at this demo.
         same = next((q for q in questions if q.id == key and q.demo == key), None)
-        return Target(spec=get_demo(key), question=same)
+        return Target(spec=_registry().get_demo(key), question=same)
     try:
         question = resolve_question(questions, query)
     except AmbiguousQuestion as exc:
@@ -76,7 +87,7 @@ def find_target(questions: Sequence[Question], query: str) -> Target:
         raise CvquizError(
             f"question {question.number} ({question.id}) has no demo; {_nearest_demos(questions, question)}"
         )
-    return Target(spec=get_demo(question.demo), question=question)
+    return Target(spec=_registry().get_demo(question.demo), question=question)
 
 
 _STOP = frozenset(
@@ -98,7 +109,7 @@ def _nearest_demos(questions: Sequence[Question], question: Question) -> str:
     ]
     asked = _words(f"{question.id} {question.question} {' '.join(question.tags)} {question.answer}")
     scored = []
-    for order, spec in enumerate(all_demos()):
+    for order, spec in enumerate(_registry().all_demos()):
         shared = len(asked & _words(f"{spec.id} {spec.title} {spec.summary}"))
         if shared >= 2:
             scored.append((-shared, order, spec.id))
@@ -129,5 +140,5 @@ def catalogue(questions: Sequence[Question]) -> list[CatalogueEntry]:
     """Every demo with the loaded questions that name it."""
     return [
         CatalogueEntry(spec=spec, questions=tuple(q for q in questions if q.demo == spec.id))
-        for spec in all_demos()
+        for spec in _registry().all_demos()
     ]
