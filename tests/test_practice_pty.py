@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import signal
 import sqlite3
@@ -193,3 +194,28 @@ def test_corrupt_database_in_a_terminal(tmp_path: Path) -> None:
     lines = [ln for ln in child.before.splitlines() if ln.strip()]
     assert len(lines) == 1 and "the progress database is unreadable" in lines[0]
     assert (home / "progress.db").read_bytes() == b"\x00garbage" * 512
+
+
+def test_scrolling_back_reads_each_confirmation_once(tmp_path: Path) -> None:
+    """The screen is never cleared: a clear pushed the old screen into the scrollback and the
+    next card repeated its notes, so each rating, skip and undo line showed twice."""
+    home = tmp_path / "home"
+    child = spawn(home, "--limit", "3")
+    child.logfile_read = (
+        io.StringIO()
+    )  # everything the terminal received, as the scrollback holds it
+    for rating in ("3", "4"):
+        child.expect(r"\d/3")
+        child.send(" ")
+        child.expect("Answer")
+        child.send(rating)
+        child.expect(ACK)
+    child.expect("3/3")
+    child.send("s")
+    child.expect("Session done")
+    child.expect(pexpect.EOF)
+    child.close()
+    log = plain(child.logfile_read.getvalue())
+    assert "\x1b[2J" not in log and "\x1b[3J" not in log
+    for line in ("→ Q1 good", "→ Q2 easy", "Skipped Q3 until tomorrow"):
+        assert log.count(line) == 1, (line, log)

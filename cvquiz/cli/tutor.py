@@ -73,14 +73,10 @@ def run(session: Session, *, console: Console, keys: Keys, typed: bool = False) 
 
 def _loop(session: Session, *, console: Console, keys: Keys, typed: bool) -> None:
     redraw = True
-    recent: list[Text] = []  # notes since the last card, repeated atop the next screen
     while (item := session.current) is not None:
         position, total = session.position
         if redraw:
-            view.render_card(
-                console, item, position=position, total=total, typed=typed, recent=recent
-            )
-            recent = []
+            view.render_card(console, item, position=position, total=total, typed=typed)
             session.shown()
         redraw = True
         action = keys.question(typed=typed)
@@ -88,11 +84,11 @@ def _loop(session: Session, *, console: Console, keys: Keys, typed: bool) -> Non
             return
         if action.kind == "undo":
             undone_before = len(session.rated)
-            recent.append(_undo(console, session))
+            _undo(console, session)
             redraw = len(session.rated) != undone_before  # nothing undone: the card stays as is
             continue
         if action.kind == "skip":
-            recent.append(_skip(console, session, item.question))
+            _skip(console, session, item.question)
             continue
         if action.kind == "demo":
             run_demo_for(console, item.question)
@@ -114,7 +110,6 @@ def _loop(session: Session, *, console: Console, keys: Keys, typed: bool) -> Non
             item=item,
             typed=answer,
             graded=result,
-            recent=recent,
         ):
             return
 
@@ -127,7 +122,6 @@ def _rate(
     item: Item,
     typed: str | None,
     graded: Grade | None,
-    recent: list[Text],
 ) -> bool:
     """The rating prompt for the revealed card; False when the user quits."""
     suggested = graded.suggested if graded is not None else None
@@ -141,13 +135,12 @@ def _rate(
             return False
         if answer.kind == "undo":
             undone_before = len(session.rated)
-            note = _undo(console, session)
+            _undo(console, session)
             if len(session.rated) == undone_before:
                 continue  # nothing undone: stay at this prompt, the answer still showing
-            recent.append(note)
             return True
         if answer.kind == "skip":
-            recent.append(_skip(console, session, item.question))
+            _skip(console, session, item.question)
             return True
         if answer.kind == "demo":
             run_demo_for(console, item.question)
@@ -165,5 +158,5 @@ def _rate(
             )
             continue
         rated = session.rate(rating, typed=typed, grade=graded)
-        recent.append(view.render_rated(console, rated))
+        view.render_rated(console, rated)
         return True

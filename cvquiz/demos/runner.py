@@ -50,9 +50,10 @@ def resolve_device(name: str) -> torch.device:
             )
         device = torch.device(wanted)
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise CvquizError(
-                f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) here"
-            )
+            from cvquiz.words import plural
+
+            count = plural(torch.cuda.device_count(), "CUDA device")
+            raise CvquizError(f"--device {name}: only {count} here (cuda:0 to cuda:N-1)")
         return device
     raise CvquizError(f"--device {name}: expected one of {', '.join(DEVICES)}")
 

@@ -80,14 +80,11 @@ def render_card(
     position: int,
     total: int,
     typed: bool,
-    recent: Sequence[Text] = (),
 ) -> None:
-    """The question panel; at a terminal each card starts a fresh screen, under the last notes."""
+    """The question panel, printed below what came before: the screen is never cleared, so
+    scrolling back reads the session once, in order (a cleared screen pushed into the scrollback
+    and then repeated showed every confirmation twice)."""
     q = item.question
-    if console.is_terminal:
-        console.clear()
-        for line in recent:
-            console.print(line)
     title = Text.assemble(
         (f"Q{q.number}", "bold"), " · ", (q.topic, "magenta"), " · ", difficulty_text(q.difficulty)
     )
@@ -222,7 +219,7 @@ def render_rating_bar(
 
 
 def render_rated(console: Console, rated: Rated) -> Text:
-    """One line acknowledging a committed rating; returned so the next screen can repeat it."""
+    """One line acknowledging a committed rating."""
     style = RATING_STYLES[rated.rating]
     after = rated.recorded.after
     text = Text.assemble(

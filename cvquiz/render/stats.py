@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cvquiz.bank.model import Question
+from cvquiz.clock import day_start
 from cvquiz.practice.scheduler import LEECH_LAPSES
 from cvquiz.practice.stats import CALENDAR_WEEKS, HistoryEntry, Mastery, Stats
 from cvquiz.render.bank import difficulty_text
@@ -84,6 +85,15 @@ def _forecast(stats: Stats) -> Text:
     return text
 
 
+def _at_text(stats: Stats) -> str:
+    """The --at moment as the user named it: a day alone (it means the day's start), or the day
+    and the local time."""
+    assert stats.at is not None and stats.at_day is not None
+    if stats.at == day_start(stats.at_day):
+        return f"{stats.at_day:%Y-%m-%d}"
+    return f"{stats.at.astimezone():%Y-%m-%d %H:%M}"
+
+
 def render_stats(console: Console, stats: Stats) -> None:
     head = Text.assemble(
         ("Reviews ", "bold"), f"{stats.reviews}", "   ", ("Cards ", "bold"),
@@ -113,7 +123,7 @@ def render_stats(console: Console, stats: Stats) -> None:
     console.print(Text(f"Review days, last {CALENDAR_WEEKS} weeks", style="bold"))
     console.print(_heatmap(stats))
     console.print()
-    when = f"on {stats.at_day:%Y-%m-%d}, no more reviews" if stats.at_day else "now"
+    when = f"on {_at_text(stats)}, no more reviews" if stats.at_day else "now"
     console.print(
         Text.assemble(
             (f"Predicted recall {when}: ", "bold"),
@@ -151,16 +161,29 @@ def typed_line(typed: str, coverage: dict[str, list[str]] | None) -> Text:
     return line
 
 
+def _zone_names(moments: Sequence[datetime]) -> str:
+    """The local zone's names over these moments, in order of first use (CET/CEST across a change)."""
+    names = dict.fromkeys(m.astimezone().tzname() or "local" for m in moments)
+    return "/".join(names)
+
+
 def render_history(
-    console: Console, entries: Sequence[HistoryEntry], *, now: datetime, question: str | None = None
+    console: Console,
+    entries: Sequence[HistoryEntry],
+    *,
+    now: datetime,
+    question: str | None = None,
+    total: int | None = None,
 ) -> None:
+    """The log in local time (`--json` keeps UTC); `total` counts the rows a --limit left out."""
     if not entries:
         of = f" of question {question}" if question else ""
         console.print(f"No reviews{of} yet. Start with: cvquiz practice")
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1))
     # The short columns keep their width: a typed answer under a question may be long.
-    table.add_column("when (UTC)", no_wrap=True, min_width=16)
+    table.add_column(f"when ({_zone_names([e.review.reviewed_at for e in entries])})", no_wrap=True,
+                     min_width=16)  # fmt: skip
     table.add_column("Q", justify="right", style="bold")
     table.add_column("question", ratio=1)  # each line cut short: see the cell's Text
     table.add_column("rating", no_wrap=True, min_width=6)
@@ -177,11 +200,17 @@ def render_history(
         if r.coverage is not None:
             hit, total = len(r.coverage["hit"]), len(r.coverage["hit"]) + len(r.coverage["missed"])
             cover = f"{hit}/{total}"
-        table.add_row(f"{r.reviewed_at:%Y-%m-%d %H:%M}", number, text,
+        table.add_row(f"{r.reviewed_at.astimezone():%Y-%m-%d %H:%M}", number, text,
                       Text(r.rating.label, style=RATING_STYLES[r.rating]),
                       format_interval(r.due_after - r.reviewed_at), cover)  # fmt: skip
     console.print(table)
-    console.print(f"{plural(len(entries), 'review')}, newest first.", style="dim")
+    if total is not None and total > len(entries):
+        more = (
+            f"{len(entries)} of {plural(total, 'review')}, newest first; -n {total} shows them all."
+        )
+        console.print(more, style="dim")
+    else:
+        console.print(f"{plural(len(entries), 'review')}, newest first.", style="dim")
 
 
 def render_due(console: Console, due: Sequence[tuple[Question, float]]) -> None:

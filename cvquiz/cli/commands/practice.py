@@ -161,6 +161,13 @@ def history(
     with _open_store(read_only=True) as store:
         try:
             entries = review_history(library, store, query=question, limit=limit)
+            total = None
+            if limit is not None and len(entries) == limit:  # say how many the limit left out
+                total = (
+                    store.review_count()
+                    if question is None
+                    else len(review_history(library, store, query=question))
+                )
         except AmbiguousQuestion as exc:
             from cvquiz.render.bank import render_ambiguous
 
@@ -173,7 +180,7 @@ def history(
         return
     from cvquiz.render.stats import render_history
 
-    render_history(console(), entries, now=utc_now(), question=question)
+    render_history(console(), entries, now=utc_now(), question=question, total=total)
 
 
 def reset(
