@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from cvquiz.errors import CvquizError
+from cvquiz.inert import inert
 
 Choice = tuple[str, str]  # a value and the help a shell shows beside it (zsh and fish do)
 
@@ -53,6 +54,14 @@ def difficulties(incomplete: str) -> list[Choice]:
     return _matching([(d, "difficulty") for d in DIFFICULTIES], incomplete)
 
 
+def _help(text: str) -> str:
+    """Bank text as a shell shows it beside a value: one line, inert (a shell prints it raw), and
+    its brackets kept (Typer reads help as Rich markup, and a stray [/x] would crash it)."""
+    from rich.markup import escape
+
+    return escape(" ".join(inert(text).split()))
+
+
 def _question_choices(
     questions: list, *, demos_only: bool = False
 ) -> tuple[list[Choice], list[Choice]]:
@@ -61,10 +70,13 @@ def _question_choices(
     numbers = [q.number for q in questions]
     ids = [q.id for q in questions]
     by_number = [
-        (str(q.number) if numbers.count(q.number) == 1 else f"{q.bank_id}/{q.number}", q.question)
+        (
+            str(q.number) if numbers.count(q.number) == 1 else f"{q.bank_id}/{q.number}",
+            _help(q.question),
+        )
         for q in chosen
     ]
-    by_id = [(q.id if ids.count(q.id) == 1 else q.key, q.question) for q in chosen]
+    by_id = [(q.id if ids.count(q.id) == 1 else q.key, _help(q.question)) for q in chosen]
     return by_number, by_id
 
 
