@@ -225,11 +225,13 @@ def test_csv_keeps_text_exact_with_a_header_row(cli, tricky: Path) -> None:
             "topic": q.topic,
             "difficulty": q.difficulty,
             "question": q.question,
-            "answer": q.answer,
+            # A cell that starts like a formula ('-', '=', ...) gets OWASP's single quote.
+            "answer": "'" + q.answer if q.answer.startswith("-") else q.answer,
             "tags": " ".join(q.tags),
         }
         for q in bank.questions
     ]
+    assert rows[1]["answer"].startswith("'- starts like a list item\n")
     assert (
         rows[0]["answer"]
         == "Yes: y = F(x) + x when a < b && c > d; 'single' and \"double\" quotes & &amp; stay."

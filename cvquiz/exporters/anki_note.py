@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 
 from cvquiz.bank.model import Bank, Question
 from cvquiz.demos.result import DemoResult, format_cell
 from cvquiz.exporters.demo_evidence import check_line
+from cvquiz.inert import inert
 
 NOTETYPE_NAME = "cvquiz Q&A"
 FIELDS = ("Number", "Question", "Answer", "Code", "Concepts", "Demo", "Source")
@@ -47,7 +49,18 @@ def topic_label(topic: str) -> str:
 
 def deck_name(bank: Bank, topic: str | None = None) -> str:
     """The bank's deck, or its subdeck for a topic. Deck names are plain text in Anki, not HTML."""
-    return bank.title if topic is None else f"{bank.title}::{topic_label(topic)}"
+    title = deck_part(bank.title)
+    return title if topic is None else f"{title}::{topic_label(topic)}"
+
+
+def deck_part(text: str) -> str:
+    """One level of a deck name: on one line, inert, and no '::' (Anki's level separator) in it.
+
+    '::' becomes '∷' (U+2237 PROPORTION), which looks the same; a colon at the very end becomes
+    '∶' (U+2236 RATIO), or it would join the '::' before a subdeck into ':::'.
+    """
+    part = inert(" ".join(text.split())).replace("::", "\u2237")
+    return part[:-1] + "\u2236" if part.endswith(":") else part
 
 
 def deck_id(bank: Bank, topic: str | None = None) -> int:
@@ -64,27 +77,36 @@ def note_tags(question: Question) -> list[str]:
     ]
 
 
-def _text_html(text: str) -> str:
-    return html.escape(text, quote=True).replace("\r\n", "\n").replace("\n", "<br>")
+# Anki finds sound, TTS and LaTeX ([sound:..], [anki:tts], [latex], [$], [$$]) in a field's raw
+# HTML, and its editor finds MathJax (\( and \[) the same way; as entities they show as themselves.
+_ANKI_SYNTAX = re.compile(r"\\(?=[(\[])|\[")
+_ENTITIES = {"\\": "&#92;", "[": "&#91;"}
+
+
+def text_html(text: str) -> str:
+    """Bank text as an Anki field: inert, escaped, every line break (CR too) a <br>."""
+    text = inert(text.replace("\r\n", "\n").replace("\r", "\n"))
+    escaped = _ANKI_SYNTAX.sub(lambda m: _ENTITIES[m[0]], html.escape(text, quote=True))
+    return escaped.replace("\n", "<br>")
 
 
 def code_html(code: str) -> str:
     # <br> rather than raw newlines keeps every field on one line of the TSV; <pre> still wraps none.
-    return f"<pre><code>{_text_html(code)}</code></pre>"
+    return f"<pre><code>{text_html(code)}</code></pre>"
 
 
 def demo_html(result: DemoResult) -> str:
     """A demo's evidence as HTML: its tables, then its checks; every value escaped."""
-    parts = [f'<div class="cvq-demo-title">Demo: {_text_html(result.title)}</div>']
+    parts = [f'<div class="cvq-demo-title">Demo: {text_html(result.title)}</div>']
     for table in result.tables:
         rows = [
-            "<tr>" + "".join(f"<th>{_text_html(c)}</th>" for c in table.columns) + "</tr>",
+            "<tr>" + "".join(f"<th>{text_html(c)}</th>" for c in table.columns) + "</tr>",
             *(
                 "<tr>"
                 + "".join(
-                    f'<td class="num">{_text_html(format_cell(c))}</td>'
+                    f'<td class="num">{text_html(format_cell(c))}</td>'
                     if isinstance(c, int | float) and not isinstance(c, bool)
-                    else f"<td>{_text_html(format_cell(c))}</td>"
+                    else f"<td>{text_html(format_cell(c))}</td>"
                     for c in row
                 )
                 + "</tr>"
@@ -92,13 +114,13 @@ def demo_html(result: DemoResult) -> str:
             ),
         ]
         parts.append(
-            f'<table class="cvq-table"><caption>{_text_html(table.title)}</caption>{"".join(rows)}</table>'
+            f'<table class="cvq-table"><caption>{text_html(table.title)}</caption>{"".join(rows)}</table>'
         )
         if table.note:
-            parts.append(f'<div class="cvq-note">{_text_html(table.note)}</div>')
+            parts.append(f'<div class="cvq-note">{text_html(table.note)}</div>')
     if result.checks:
         items = "".join(
-            f'<li class="{"pass" if c.passed else "fail"}">{_text_html(check_line(c))}</li>'
+            f'<li class="{"pass" if c.passed else "fail"}">{text_html(check_line(c))}</li>'
             for c in result.checks
         )
         parts.append(
@@ -106,7 +128,7 @@ def demo_html(result: DemoResult) -> str:
             f'<ul class="cvq-checks">{items}</ul>'
         )
     if result.convention:
-        parts.append(f'<div class="cvq-note">{_text_html(result.convention)}</div>')
+        parts.append(f'<div class="cvq-note">{text_html(result.convention)}</div>')
     return "".join(parts)
 
 
@@ -114,28 +136,34 @@ def note_fields(question: Question, bank: Bank, demo: DemoResult | None = None) 
     """The note's fields in FIELDS order, as Anki HTML (used by both the .apkg and the TSV)."""
     return [
         str(question.number),
-        _text_html(question.question),
-        _text_html(question.answer),
+        text_html(question.question),
+        text_html(question.answer),
         code_html(question.code) if question.code else "",
-        " · ".join(_text_html(c.name) for c in question.concepts),
+        " · ".join(text_html(c.name) for c in question.concepts),
         demo_html(demo) if demo is not None else "",
-        _text_html(f"{bank.title} · Q{question.number} · {question.key}"),
+        text_html(f"{bank.title} · Q{question.number} · {question.key}"),
     ]
 
 
+# The card's MathJax skips these classes (mathjax_ignore since MathJax 3.2, tex2jax_ignore before):
+# \( and \[ in bank text are text, not formulas. Anki's own config leaves the class option alone.
 FRONT = """\
+<div class="cvq-text mathjax_ignore tex2jax_ignore">
 <div class="cvq-meta">Q{{Number}} · {{Subdeck}}</div>
 <div class="cvq-question">{{Question}}</div>
+</div>
 """
 
 BACK = """\
 {{FrontSide}}
 <hr id="answer">
+<div class="cvq-text mathjax_ignore tex2jax_ignore">
 <div class="cvq-answer">{{Answer}}</div>
 {{#Code}}<div class="cvq-code">{{Code}}</div>{{/Code}}
 {{#Concepts}}<div class="cvq-concepts"><span class="cvq-label">Key concepts</span> {{Concepts}}</div>{{/Concepts}}
 {{#Demo}}<div class="cvq-demo">{{Demo}}</div>{{/Demo}}
 {{#Source}}<div class="cvq-source">{{Source}}</div>{{/Source}}
+</div>
 """
 
 # Colours as variables, swapped for Anki's night mode: .nightMode (desktop) and .night_mode (AnkiDroid).

@@ -20,7 +20,11 @@ def build_tsv(
     *,
     demos: Mapping[str, DemoResult] | None = None,
 ) -> bytes:
-    """One row per note; fields are HTML; tags, deck and GUID columns as named in the header."""
+    """One row per note; fields are HTML; tags, deck and GUID columns as named in the header.
+
+    No cell holds a line break (Anki ends a record at a bare CR too, which the csv module would
+    not quote): note_fields writes CR and LF as <br>, and a deck name is one line.
+    """
     demos = demos or {}
     by_id = {b.id: b for b in banks}
     out = io.StringIO()

@@ -66,9 +66,7 @@ def build_apkg(
 
 
 def _describe(bank: Bank) -> str:
-    import html
-
-    return html.escape(bank.source or bank.title, quote=True)
+    return anki_note.text_html(bank.source or bank.title)
 
 
 def _package(package, timestamp: int) -> bytes:  # package: genanki.Package

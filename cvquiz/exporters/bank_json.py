@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from cvquiz.bank.model import Bank, Question
+from cvquiz.inert import json_escaped
 
 
 def closed_selection(questions: Sequence[Question]) -> list[Question]:
@@ -19,6 +20,7 @@ def closed_selection(questions: Sequence[Question]) -> list[Question]:
 
 
 def build_json(bank: Bank, questions: Sequence[Question]) -> bytes:
-    # ensure_ascii=False: PyYAML would not join the surrogate pairs of an escaped emoji.
+    # ensure_ascii=False: PyYAML would not join the surrogate pairs of an escaped emoji. json.dumps
+    # escapes C0 controls itself; C1 and bidi controls become \uXXXX too, inert on a terminal.
     data = bank.to_dict(closed_selection(questions))
-    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return (json_escaped(json.dumps(data, ensure_ascii=False, indent=2)) + "\n").encode("utf-8")

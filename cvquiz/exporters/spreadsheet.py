@@ -7,8 +7,18 @@ import io
 from collections.abc import Sequence
 
 from cvquiz.bank.model import Question
+from cvquiz.inert import inert
 
 HEADER = ("number", "id", "topic", "difficulty", "question", "answer", "tags")
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(text: str) -> str:
+    """Text a spreadsheet shows as written: controls inert, and a would-be formula prefixed with
+    a single quote, as OWASP advises (for "-1" or "+5%" too: the quote shows, the sign stays)."""
+    text = inert(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def build_csv(questions: Sequence[Question]) -> bytes:
@@ -18,6 +28,14 @@ def build_csv(questions: Sequence[Question]) -> bytes:
     writer.writerow(HEADER)
     for q in questions:
         writer.writerow(
-            [q.number, q.id, q.topic, q.difficulty, q.question, q.answer, " ".join(q.tags)]
+            [
+                q.number,
+                q.id,
+                q.topic,
+                q.difficulty,
+                cell(q.question),
+                cell(q.answer),
+                " ".join(q.tags),
+            ]
         )
     return out.getvalue().encode("utf-8")

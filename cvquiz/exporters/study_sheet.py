@@ -9,6 +9,7 @@ from cvquiz.bank.model import DIFFICULTIES, Bank, Question
 from cvquiz.demos.result import DemoResult, Table, format_cell
 from cvquiz.exporters.anki_note import topic_label
 from cvquiz.exporters.demo_evidence import check_line
+from cvquiz.inert import inert
 from cvquiz.render.labels import DIFFICULTY_ICONS
 from cvquiz.words import plural
 
@@ -22,7 +23,8 @@ _BLOCK_START = re.compile(r"^(\s*)([#+\-=]|\d+[.)])")
 
 def md_inline(text: str) -> str:
     """Text on one line, shown as itself inside a heading, a table cell or after other text."""
-    return _ENTITY.sub(r"\\&", _INLINE.sub(r"\\\1", " ".join(text.split())))
+    # inert first: str.split() would silently drop some controls (U+001C-U+001F, U+0085).
+    return _ENTITY.sub(r"\\&", _INLINE.sub(r"\\\1", " ".join(inert(text).split())))
 
 
 def md_text(text: str) -> str:
@@ -37,6 +39,7 @@ def md_text(text: str) -> str:
 
 
 def _fence(code: str) -> str:
+    code = inert(code.replace("\r\n", "\n"))
     longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}python\n{code.rstrip()}\n{fence}"
