@@ -33,6 +33,7 @@ from typing import Any
 
 from cvquiz import __version__
 from cvquiz.bank.model import Bank
+from cvquiz.bank.yaml_source import MAX_BANK_BYTES
 
 FORMAT = "cvquiz-bank-cache"
 BANKS_DIR = "banks"
@@ -107,9 +108,11 @@ def _key(path: Path, demo_ids: Collection[str]) -> dict[str, Any] | None:
     if code is None:
         return None
     try:
-        with path.open("rb") as fh:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (the loader then refuses it).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as fh:
             info = os.fstat(fh.fileno())
-            if not stat.S_ISREG(info.st_mode):
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BANK_BYTES:
                 return None
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
         resolved = str(path.resolve())
@@ -166,7 +169,7 @@ def _entry_path(resolved: str, env: Mapping[str, str] | None) -> Path | None:
     if folder is None:
         return None
     folder = folder / BANKS_DIR
-    name = hashlib.sha256(resolved.encode()).hexdigest()[:32]
+    name = hashlib.sha256(os.fsencode(resolved)).hexdigest()[:32]  # any bytes a name may hold
     return folder / f"{name}.json"
 
 

@@ -62,11 +62,33 @@ def apply_filters(questions: Iterable[Question], filters: Filters) -> list[Quest
 
 
 class AmbiguousQuestion(CvquizError):
-    """Several questions match; the CLI lists them so the user can choose."""
+    """Several questions match; the CLI lists them so the user can choose (its message names
+    the first few, for a one-line error such as --json gives)."""
 
     def __init__(self, query: str, matches: Sequence[Question]) -> None:
-        super().__init__(f"{len(matches)} questions match '{query}'; name one by number or id")
+        several = len({q.bank_id for q in matches}) > 1
+        listed = ", ".join(
+            f"{q.bank_id}/{q.number} {q.id}" if several else f"{q.number} {q.id}"
+            for q in matches[:6]
+        )
+        more = ", ..." if len(matches) > 6 else ""
+        how = "bank-id/N" if several else "number or id"
+        super().__init__(
+            f"{len(matches)} questions match '{_quoted(query)}': {listed}{more}; name one by {how}"
+        )
         self.matches = list(matches)
+
+
+def _quoted(query: str) -> str:
+    """A user's query as an error quotes it: cut short, since it may be 5,000 characters."""
+    return query if len(query) <= 60 else query[:57] + "..."
+
+
+def _as_number(digits: str) -> int | None:
+    """A question number typed as digits; None for more digits than any question number has
+    (int() refuses over 4,300 digits)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else None
 
 
 def _words(text: str) -> list[str]:
@@ -82,14 +104,14 @@ def resolve_question(questions: Sequence[Question], query: str) -> Question:
         )
     bank_number = re.fullmatch(r"([a-z0-9-]+)/(\d+)", query.lower())
     if bank_number:  # cnn-architectures/24
-        matches = [
-            q for q in questions if q.bank_id == bank_number[1] and q.number == int(bank_number[2])
-        ]
+        number = _as_number(bank_number[2])
+        matches = [q for q in questions if q.bank_id == bank_number[1] and q.number == number]
     elif query.isascii() and query.isdigit():
-        matches = [q for q in questions if q.number == int(query)]
+        number = _as_number(query)
+        matches = [q for q in questions if q.number == number]
     elif re.fullmatch(r"[-+]?[\d.,]+", query) or (query.isdigit() and not query.isascii()):
         raise CvquizError(
-            f"QUESTION: '{query}' is not a question number (numbers are whole, like 24)"
+            f"QUESTION: '{_quoted(query)}' is not a question number (numbers are whole, like 24)"
         )
     else:
         low = query.lower()
@@ -105,8 +127,10 @@ def resolve_question(questions: Sequence[Question], query: str) -> Question:
     extra = f"; closest: {', '.join(dict.fromkeys(ids))}" if ids else ""
     if query.isascii() and query.isdigit():
         numbers = sorted({q.number for q in questions})
-        raise CvquizError(f"no question number {query} (numbers run {numbers[0]}-{numbers[-1]})")
-    raise CvquizError(f"no question matches '{query}'{extra}")
+        raise CvquizError(
+            f"no question number {_quoted(query)} (numbers run {numbers[0]}-{numbers[-1]})"
+        )
+    raise CvquizError(f"no question matches '{_quoted(query)}'{extra}")
 
 
 def _word_matches(questions: Sequence[Question], words: list[str]) -> list[Question]:

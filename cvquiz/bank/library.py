@@ -30,6 +30,14 @@ def bank_paths_from_env(env: Mapping[str, str]) -> list[Path]:
     ]
 
 
+def _identity(path: Path) -> Path:
+    """The file a path names, to load each bank once; a symlink loop is left for the loader to report."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return Path(os.path.abspath(path))
+
+
 def load_library(
     extra: Sequence[str | os.PathLike[str]] = (),
     *,
@@ -44,10 +52,10 @@ def load_library(
     env = os.environ if env is None else env
     builtin = load_bank(builtin_bank_path(), demo_ids=demo_ids)
     banks: list[Bank] = [builtin]
-    seen_paths = {builtin.path.resolve()}
+    seen_paths = {_identity(builtin.path)}
     replaced = False
     for path in [*bank_paths_from_env(env), *(expand_path(p, option="--bank") for p in extra)]:
-        resolved = path.resolve()
+        resolved = _identity(path)
         if resolved in seen_paths:
             continue
         seen_paths.add(resolved)

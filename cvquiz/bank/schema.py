@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import reprlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -27,6 +28,9 @@ MISCONCEPTION_KEYS = ("name", "phrases", "why")
 MAX_CONCEPTS = 6
 MAX_MISCONCEPTIONS = 8
 MAX_TEXT_CHARS = 10_000  # any one text (a question, an answer, ...): a long essay, not a bank
+# Question and chapter numbers: YAML's 0x.., 0o.. and 1:30 forms build ints of any size, which
+# Python then refuses to print (over 4,300 digits); no bank numbers its questions past this.
+MAX_NUMBER = 999_999_999
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -54,14 +58,17 @@ class _Checker:
         if isinstance(node, yaml.MappingNode):
             seen: set[Any] = set()
             for key_node, value_node in node.value:
-                key = (
-                    self._keys.construct_object(key_node)
-                    if isinstance(key_node, yaml.ScalarNode)
-                    else key_node.value
-                )
+                try:
+                    key = (
+                        self._keys.construct_object(key_node)
+                        if isinstance(key_node, yaml.ScalarNode)
+                        else key_node.value
+                    )
+                except (yaml.YAMLError, ValueError, OverflowError):  # '=' (a value key), say
+                    key = key_node.value
                 if key in seen:
                     raise CvquizError(
-                        f"{self.shown}:{key_node.start_mark.line + 1}: duplicate key '{key}'"
+                        f"{self.shown}:{key_node.start_mark.line + 1}: duplicate key '{_name(key)}'"
                     )
                 seen.add(key)
                 self.key_lines[path + (key,)] = key_node.start_mark.line + 1
@@ -80,6 +87,30 @@ class _Checker:
             probe = probe[:-1]
         line = table.get(probe) or self.lines.get(probe, 1)
         return CvquizError(f"{self.shown}:{line}: {message}")
+
+
+class _Short(reprlib.Repr):
+    """repr for error messages: short, and safe for an int too long to print."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxstring = self.maxother = 60
+        self.maxlevel, self.maxlist, self.maxdict = 2, 4, 4
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 64:
+            return f"a number of about {int(x.bit_length() * 0.30103) + 1:,} digits"
+        return repr(x)
+
+
+_shown = _Short().repr
+
+
+def _name(key: Any) -> str:
+    """A key as an error message quotes it: text as written (cut short), anything else by _shown."""
+    if isinstance(key, str):
+        return key if len(key) <= 60 else key[:57] + "..."
+    return _shown(key)
 
 
 def _type_name(value: Any) -> str:
@@ -118,7 +149,9 @@ def check_bank(path: str | os.PathLike[str], *, demo_ids: Collection[str]) -> Ba
     for key in data:
         if key not in BANK_KEYS:
             raise check.fail(
-                (key,), f"unknown bank key '{key}' (valid: {', '.join(BANK_KEYS)})", at_key=True
+                (key,),
+                f"unknown bank key '{_name(key)}' (valid: {', '.join(BANK_KEYS)})",
+                at_key=True,
             )
     bank_id = _slug(check, data, ("id",), "bank id", required=True)
     title = _text(check, data, ("title",), "bank title", required=True)
@@ -126,6 +159,11 @@ def check_bank(path: str | os.PathLike[str], *, demo_ids: Collection[str]) -> Ba
     if chapter is not None and (isinstance(chapter, bool) or not isinstance(chapter, int | str)):
         raise check.fail(
             ("chapter",), f"bank chapter must be a number or text (got {_type_name(chapter)})"
+        )
+    if isinstance(chapter, int) and abs(chapter) > MAX_NUMBER:
+        raise check.fail(
+            ("chapter",),
+            f"bank chapter must be a number up to {MAX_NUMBER:,} or text (got {_shown(chapter)})",
         )
     source = _text(check, data, ("source",), "bank source", required=False)
     raw_questions = data.get("questions")
@@ -176,7 +214,7 @@ def _slug(
     value = _text(check, data, path, what, required=required)
     if value is not None and not _SLUG.match(value):
         raise check.fail(
-            path, f"{what} must be lowercase kebab-case like 'depthwise-conv' (got {value!r})"
+            path, f"{what} must be lowercase kebab-case like 'depthwise-conv' (got {_shown(value)})"
         )
     return value
 
@@ -191,7 +229,9 @@ def _slug_list(
         raise check.fail(path, f"{what} must be a list (got {_type_name(value)})")
     for i, item in enumerate(value):
         if not isinstance(item, str) or not _SLUG.match(item):
-            raise check.fail(path + (i,), f"{what} must be lowercase kebab-case (got {item!r})")
+            raise check.fail(
+                path + (i,), f"{what} must be lowercase kebab-case (got {_shown(item)})"
+            )
     return tuple(value)
 
 
@@ -204,7 +244,7 @@ def _question(check: _Checker, bank_id: str, index: int, raw: Any) -> Question:
         if key not in QUESTION_KEYS:
             raise check.fail(
                 at + (key,),
-                f"{label}: unknown key '{key}' (valid: {', '.join(QUESTION_KEYS)})",
+                f"{label}: unknown key '{_name(key)}' (valid: {', '.join(QUESTION_KEYS)})",
                 at_key=True,
             )
     number = raw.get("number")
@@ -212,7 +252,13 @@ def _question(check: _Checker, bank_id: str, index: int, raw: Any) -> Question:
         raise check.fail(at, f"{label}: number is missing")
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
         raise check.fail(
-            at + ("number",), f"{label}: number must be a whole number from 1 (got {number!r})"
+            at + ("number",),
+            f"{label}: number must be a whole number from 1 (got {_shown(number)})",
+        )
+    if number > MAX_NUMBER:
+        raise check.fail(
+            at + ("number",),
+            f"{label}: number must be at most {MAX_NUMBER:,} (got {_shown(number)})",
         )
     qid = _slug(check, raw, at + ("id",), f"{label}: id", required=True)
     topic = _slug(check, raw, at + ("topic",), f"{label}: topic", required=True)
@@ -222,7 +268,7 @@ def _question(check: _Checker, bank_id: str, index: int, raw: Any) -> Question:
     if difficulty not in DIFFICULTIES:
         raise check.fail(
             at + ("difficulty",),
-            f"{label}: difficulty must be easy, medium or hard (got {difficulty!r})",
+            f"{label}: difficulty must be easy, medium or hard (got {_shown(difficulty)})",
         )
     code = raw.get("code")
     if code is not None and not isinstance(code, str):
@@ -230,7 +276,8 @@ def _question(check: _Checker, bank_id: str, index: int, raw: Any) -> Question:
     demo = raw.get("demo")
     if demo is not None and (not isinstance(demo, str) or not _SLUG.match(demo)):
         raise check.fail(
-            at + ("demo",), f"{label}: demo must be a demo id like 'depthwise-cost' (got {demo!r})"
+            at + ("demo",),
+            f"{label}: demo must be a demo id like 'depthwise-cost' (got {_shown(demo)})",
         )
     return Question(
         bank_id=bank_id,
@@ -268,7 +315,7 @@ def _concepts(
             if key not in CONCEPT_KEYS:
                 raise check.fail(
                     where + (key,),
-                    f"{label}: unknown concept key '{key}' (valid: {', '.join(CONCEPT_KEYS)})",
+                    f"{label}: unknown concept key '{_name(key)}' (valid: {', '.join(CONCEPT_KEYS)})",
                     at_key=True,
                 )
         name = _text(check, item, where + ("name",), f"{label}: concept name", required=True)
@@ -283,7 +330,7 @@ def _concepts(
         if not isinstance(core, bool):
             raise check.fail(
                 where + ("core",),
-                f"{label}: concept '{name}': core must be true or false (got {core!r})",
+                f"{label}: concept '{name}': core must be true or false (got {_shown(core)})",
             )
         concepts.append(Concept(name=name, synonyms=tuple(synonyms), core=core))
     return tuple(concepts)
@@ -313,7 +360,7 @@ def _misconceptions(
             if key not in MISCONCEPTION_KEYS:
                 raise check.fail(
                     where + (key,),
-                    f"{label}: unknown misconception key '{key}' "
+                    f"{label}: unknown misconception key '{_name(key)}' "
                     f"(valid: {', '.join(MISCONCEPTION_KEYS)})",
                     at_key=True,
                 )

@@ -1,4 +1,5 @@
-"""Reading a bank file safely: UTF-8 text, YAML without tags or aliases, errors that name file and line.
+"""Reading a bank file safely: a regular file of UTF-8 text, YAML without tags, aliases, merge keys
+or deep nesting, errors that name file and line.
 
 A bank is parsed once, by libyaml's C parser, straight into plain data; its node tree (for line
 numbers) is composed only if a check fails. Anything a plain bank never holds (an anchor, alias,
@@ -8,7 +9,9 @@ path instead, which refuses it with the same file:line message as always.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,29 +23,61 @@ if TYPE_CHECKING:
     import yaml
 
 MAX_BANK_BYTES = 64 * 2**20  # 64 MiB: about 100,000 questions; more is a mistake or an attack
+# Lists and maps inside each other: a bank nests 6 deep (questions, concepts, synonyms). Deeper
+# nesting would only exhaust Python's recursion limit in the checks and their messages.
+MAX_DEPTH = 50
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 def _size(n: int) -> str:
     return f"{n // 2**20} MiB" if n >= 2**20 else f"{n // 1024} KiB" if n >= 1024 else f"{n} bytes"
 
 
+def _too_big(shown: str) -> CvquizError:
+    return CvquizError(
+        f"{shown}: the bank file is over {_size(MAX_BANK_BYTES)}, the limit for one bank; "
+        "split it into several banks"
+    )
+
+
+def _reason(exc: OSError) -> str:
+    """What the system said, in words: 'File name too long', 'Too many levels of symbolic links'."""
+    return exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc))
+
+
 def read_text(path: Path) -> str:
-    """The file as text: a directory, a missing file, non-UTF-8 bytes or an empty file is one clear error."""
+    """The file as text: anything but a regular UTF-8 file of at most MAX_BANK_BYTES is one clear error.
+
+    The file is opened without blocking and checked before a byte is read: a FIFO would wait
+    for a writer forever, and a device such as /dev/zero never ends.
+    """
     shown = display_path(path)
-    if path.is_dir():
-        raise CvquizError(f"{shown}: is a directory, not a bank file")
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_BANK_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise CvquizError(f"{shown}: no such bank file") from None
+    except IsADirectoryError:
+        raise CvquizError(f"{shown}: is a directory, not a bank file") from None
     except OSError as exc:
-        raise CvquizError(f"{shown}: cannot read bank file ({exc.strerror})") from None
+        raise CvquizError(f"{shown}: cannot read bank file ({_reason(exc)})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise CvquizError(f"{shown}: is a directory, not a bank file")
+        if not stat.S_ISREG(info.st_mode):
+            raise CvquizError(
+                f"{shown}: not a regular file (a device, FIFO or socket); a bank is a YAML file"
+            )
+        if info.st_size > MAX_BANK_BYTES:
+            raise _too_big(shown)
+        with open(fd, "rb", closefd=False) as fh:
+            raw = fh.read(MAX_BANK_BYTES + 1)  # the file may have grown since fstat
+    except OSError as exc:
+        raise CvquizError(f"{shown}: cannot read bank file ({_reason(exc)})") from None
+    finally:
+        os.close(fd)
     if len(raw) > MAX_BANK_BYTES:
-        raise CvquizError(
-            f"{shown}: the bank file is over {_size(MAX_BANK_BYTES)}, the limit for one bank; "
-            "split it into several banks"
-        )
+        raise _too_big(shown)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -66,8 +101,8 @@ def parse(text: str, shown: str) -> tuple[Any, yaml.Node | Callable[[], yaml.Nod
     try:
         return plain_data(text), lambda: _compose(text)
     except _BadValue as exc:
-        _refuse_aliases(text, shown)  # an alias anywhere is reported first, as always
-        raise CvquizError(f"{shown}:{exc.line}: YAML error: {exc}") from None
+        _check_events(text, shown)  # an alias or deep nesting before it is reported first
+        raise CvquizError(f"{shown}:{exc.line}: {exc}") from None
     except (_Unusual, yaml.YAMLError):
         return parse_exact(text, shown)
 
@@ -92,13 +127,15 @@ class _Unusual(Exception):
 
 
 class _BadValue(ValueError):
-    """A plain scalar that resolves to a type but is not one (a date like 2026-02-30)."""
+    """A plain scalar that resolves to a type but is not one (a date like 2026-02-30), or
+    nesting deeper than MAX_DEPTH: the message is the error after "file:line: "."""
 
     def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
         self.line = line
 
 
+_TOO_DEEP = f"lists and maps nested more than {MAX_DEPTH} deep; a bank needs 6 at most"
 _NO_DOCUMENT = object()
 _STR = "tag:yaml.org,2002:str"
 
@@ -149,11 +186,14 @@ def plain_data(text: str) -> Any:
                         try:
                             value = constructor(loader, node)
                         except (ValueError, OverflowError) as exc:
-                            raise _BadValue(event.start_mark.line + 1, str(exc)) from None
+                            line = event.start_mark.line + 1
+                            raise _BadValue(line, f"YAML error: {_value_error(exc)}") from None
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 if event.anchor is not None or event.tag is not None:
                     raise _Unusual
                 stack.append((current, key))
+                if len(stack) > MAX_DEPTH:
+                    raise _BadValue(event.start_mark.line + 1, _TOO_DEEP)
                 current, key = ({} if kind is MappingStartEvent else []), _NO_DOCUMENT
                 continue
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
@@ -197,11 +237,12 @@ def parse_exact(text: str, shown: str) -> tuple[Any, yaml.Node]:
 
     loader = _loader()
     try:
-        _refuse_aliases(text, shown)
-        data = yaml.load(text, Loader=loader)  # noqa: S506 - CSafeLoader / SafeLoader only
+        _check_events(text, shown)
         node = yaml.compose(text, Loader=loader)
         if node is None:  # only comments
             raise CvquizError(f"{shown}: the bank file is empty")
+        _refuse_merge_keys(node, shown)
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - CSafeLoader / SafeLoader only
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -228,17 +269,52 @@ def parse_exact(text: str, shown: str) -> tuple[Any, yaml.Node]:
     except yaml.YAMLError as exc:
         raise CvquizError(f"{shown}: YAML error: {' '.join(str(exc).split())}") from None
     except (ValueError, OverflowError) as exc:  # a date like 2026-02-30 beside an anchor or tag
-        raise CvquizError(f"{shown}: YAML error: {exc}") from None
+        raise CvquizError(f"{shown}: YAML error: {_value_error(exc)}") from None
     return data, node
 
 
-def _refuse_aliases(text: str, shown: str) -> None:
-    """Anchors are fine, aliases (*name) are not: they let a small file expand without bound."""
+def _value_error(exc: Exception) -> str:
+    """A scalar's ValueError in words; Python's int limit message names a function a user cannot call."""
+    digits = re.search(r"integer string conversion: value has (\d+) digits", str(exc))
+    if digits:
+        return f"a number of {int(digits[1]):,} digits; a bank's numbers are far shorter"
+    return str(exc)
+
+
+def _check_events(text: str, shown: str) -> None:
+    """Anchors are fine, aliases (*name) are not: they let a small file expand without bound.
+    Nor is nesting deeper than MAX_DEPTH (it would exhaust the recursion of the checks)."""
     import yaml
 
+    depth = 0
     for event in yaml.parse(text, Loader=_loader()):
         if isinstance(event, yaml.AliasEvent):
             raise CvquizError(
                 f"{shown}:{event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed; "
                 "banks are plain data, write the value out"
             )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise CvquizError(f"{shown}:{event.start_mark.line + 1}: {_TOO_DEEP}")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _refuse_merge_keys(root: yaml.Node, shown: str) -> None:
+    """A merge key (<<) copies keys in from elsewhere; a bank writes its keys out."""
+    import yaml
+
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.tag == _MERGE:
+                    raise CvquizError(
+                        f"{shown}:{key.start_mark.line + 1}: YAML merge keys (<<) are not allowed; "
+                        "banks are plain data, write the keys out"
+                    )
+                todo += (key, value)
+        elif isinstance(node, yaml.SequenceNode):
+            todo += node.value

@@ -71,6 +71,8 @@ def show(
     try:
         found = lookup(get_library(ctx), question)
     except AmbiguousQuestion as exc:
+        if as_json:  # like every --json error: one line on stderr, nothing on stdout, exit 2
+            raise
         from cvquiz.render.bank import render_ambiguous
 
         render_ambiguous(console(), question, exc.matches)
