@@ -58,6 +58,9 @@ def run_probe(*args: str) -> dict:
         ["history"],
         ["list", "--due"],
         ["export", "-o", "-", "--format", "csv"],
+        ["doctor"],
+        ["backup", "--help"],
+        ["restore", "--help"],
     ],
 )
 def test_commands_without_demos_import_neither_torch_nor_a_demo(args: list[str]) -> None:

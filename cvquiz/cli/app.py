@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +13,7 @@ from typer.core import TyperGroup
 
 from cvquiz import __version__
 from cvquiz.cli import completion
-from cvquiz.cli.commands import browse, demo, export, practice
+from cvquiz.cli.commands import browse, care, demo, export, practice
 from cvquiz.cli.context import err_console, fail, set_no_color
 from cvquiz.errors import CvquizError
 
@@ -26,7 +28,22 @@ def _usage_line(exc: UsageError, ctx: typer.Context) -> str:
 
 class _Group(TyperGroup):
     """Turns a CvquizError or a usage error from any command into one line on stderr and exit
-    status 2, and Ctrl-C anywhere into exit status 130."""
+    status 2, Ctrl-C anywhere into exit status 130, and a closed stdout (`cvquiz list | head -1`)
+    into a quiet exit with status 141, as a command killed by SIGPIPE (ls, cat) reports it."""
+
+    PIPE_CLOSED = 141  # 128 + SIGPIPE
+
+    @staticmethod
+    def stdout_closed() -> typer.Exit:
+        """Point stdout at /dev/null, so the output still buffered is dropped without a second
+        BrokenPipeError at exit (see "Note on SIGPIPE" in Python's signal docs)."""
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # no real stdout (a test's runner)
+            pass
+        return typer.Exit(_Group.PIPE_CLOSED)
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         try:
@@ -35,6 +52,12 @@ class _Group(TyperGroup):
             raise
         except UsageError as exc:
             raise fail(_usage_line(exc, ctx), exc.exit_code) from None
+        except BrokenPipeError:  # --version into a closed pipe
+            raise self.stdout_closed() from None
+        except SystemExit as exc:  # --help into a closed pipe: see invoke
+            if isinstance(exc.__context__, BrokenPipeError):
+                raise self.stdout_closed() from None
+            raise
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -48,6 +71,13 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             err_console().print()  # end the line ^C was echoed on
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            raise self.stdout_closed() from None
+        except SystemExit as exc:
+            # Rich's Console.on_broken_pipe exits 1 from inside its `except BrokenPipeError`.
+            if isinstance(exc.__context__, BrokenPipeError):
+                raise self.stdout_closed() from None
+            raise
 
 
 # Typer's rich help joins single line breaks; a blank line starts a new line.
@@ -119,6 +149,9 @@ app.command()(practice.practice)
 app.command()(practice.stats)
 app.command()(practice.history)
 app.command()(practice.reset)
+app.command()(care.backup)
+app.command()(care.restore)
+app.command()(care.doctor)
 app.command()(completion.completion)
 
 
@@ -127,4 +160,11 @@ def main() -> None:
     from cvquiz.cli.terminal import prepare_streams
 
     prepare_streams()
-    app(prog_name="cvquiz")
+    try:
+        try:
+            app(prog_name="cvquiz")
+        finally:
+            if sys.stdout is not None:  # what is still buffered, while a closed pipe can be caught
+                sys.stdout.flush()
+    except BrokenPipeError:
+        raise SystemExit(_Group.stdout_closed().exit_code) from None

@@ -1,16 +1,15 @@
 """The progress store: one SQLite file with an append-only review log and each card's FSRS state.
 
 The store persists what a session decides; it never schedules. Each rating is one transaction
-(the card read, the caller's `schedule` applied to it, log row + new state written), so a killed
-process loses nothing already rated and two sessions at once both record every review. A file that
-cannot be opened as a cvquiz database is reported and left untouched, never recreated. Opening for
-practice checks up front that the file can be written; stats and history open it read-only, so a
-read-only file still reads.
-"""
+(card read, the caller's `schedule` applied, log row + new state written), so a killed process
+loses nothing rated and two sessions at once both record every review. A file cvquiz must not use
+is refused before anything writes to it (see migrations.read_existing)."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,15 +20,26 @@ from cvquiz.bank.cache import collector_paused
 from cvquiz.clock import stamp, unstamp, utc_now
 from cvquiz.errors import CvquizError
 from cvquiz.home import db_path
-from cvquiz.practice.migrations import cvquiz_tables, is_current, migrate
+from cvquiz.practice.migrations import (
+    copy_database,
+    create_store,
+    integrity_problems,
+    prepare,
+    read_existing,
+    schema_problems,
+)
 from cvquiz.practice.records import (
+    CARD_COLUMNS,
     REVIEW_COLUMNS,
+    Audit,
     NewReview,
     Recorded,
     Review,
+    card_row,
     damaged,
     parse_card,
     parse_review,
+    sqlite_error,
 )
 from cvquiz.practice.scheduler import CardState, Phase, Rating, ReplayEvent
 
@@ -60,14 +70,19 @@ class UndoRefused(CvquizError):
 class Store:
     """An open progress database; every method is one short transaction."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, *, scratch: Path | None = None
+    ) -> None:
         self.path = path
         self._db = conn
+        self.scratch = scratch  # a private copy's folder (read there), removed on close
 
     # -- plumbing
 
     def close(self) -> None:
         self._db.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __enter__(self) -> Store:
         return self
@@ -81,7 +96,7 @@ class Store:
         try:
             yield
         except sqlite3.Error as exc:
-            raise _error(self.path, exc) from None
+            raise sqlite_error(self.path, exc) from None
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -271,6 +286,61 @@ class Store:
                 )
         return rebuilt
 
+    # -- care (doctor, backup, restore)
+
+    def audit(self, *, replay: Replay) -> Audit:
+        """Integrity, every log row read, and each card's saved row against a replay of its log."""
+        with self._read() as db, collector_paused():
+            integrity = integrity_problems(db, self.path) or schema_problems(db, self.path)
+            if integrity:
+                return Audit(integrity, [], [])
+            damaged_rows = []
+            for row in db.execute(f"SELECT {REVIEW_COLUMNS} FROM reviews ORDER BY id"):
+                try:
+                    parse_review(self.path, row)
+                except CvquizError as exc:
+                    damaged_rows.append(exc.message)
+            if damaged_rows:  # a replay would stop at the first one
+                return Audit([], damaged_rows, [])
+            saved = {k: v for k, *v in db.execute(f"SELECT card_key, {CARD_COLUMNS} FROM cards")}
+            states = []
+            for (key,) in db.execute("SELECT DISTINCT card_key FROM reviews ORDER BY 1").fetchall():
+                card, first = self._replay(db, key, replay)
+                if card is None or saved.pop(key, None) != list(card_row(card, first or "")):
+                    states.append(
+                        f"{self.path}: card {key}: its saved state is not its log's replay"
+                    )
+            states += [f"{self.path}: card {k}: a saved state but no review" for k in sorted(saved)]
+        return Audit([], [], states)
+
+    def backup_to(self, dest: Path) -> None:
+        """Copy what is committed to `dest`: one consistent snapshot, while sessions go on rating."""
+        copy_database(self._db, dest)
+
+    def replace_with(self, source: Path, *, keep: Path) -> int:
+        """Save this store to `keep`, then make every row that of `source` (a store of the same
+        schema), in one write transaction: a session rating meanwhile waits for it, then writes
+        into the restored log, so none of its ratings is lost. Returns the reviews restored."""
+        with self._guard():
+            self._db.execute("ATTACH DATABASE ? AS src", (str(source),))
+        try:
+            with self._write() as db:
+                # From a second connection: a backup from this one would wait on its own write
+                # transaction for ever; in WAL mode a reader sees what is committed, unblocked.
+                copy_database(self.path, keep)
+                tables = db.execute(
+                    "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                ).fetchall()
+                for (table,) in tables:
+                    cols = ", ".join(r[1] for r in db.execute(f"PRAGMA main.table_info({table})"))
+                    db.execute(f"DELETE FROM main.{table}")  # noqa: S608 - the file's own names
+                    db.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM src.{table}")  # noqa: S608
+                (n,) = db.execute("SELECT COUNT(*) FROM main.reviews").fetchone()
+        finally:
+            with self._guard():
+                self._db.execute("DETACH DATABASE src")
+        return int(n)
+
     def _replay(
         self, db: sqlite3.Connection, key: str, replay: Replay
     ) -> tuple[CardState | None, str | None]:
@@ -293,17 +363,10 @@ class Store:
     @staticmethod
     def _put_card(db: sqlite3.Connection, key: str, card: CardState, *, first_review: str) -> None:
         db.execute(
-            "INSERT INTO cards (card_key, state, due, phase, lapses, first_review) VALUES (?, ?, ?, ?, ?, ?) "
+            f"INSERT INTO cards (card_key, {CARD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (card_key) DO UPDATE SET state = excluded.state, due = excluded.due, "
             "phase = excluded.phase, lapses = excluded.lapses, first_review = excluded.first_review",
-            (
-                key,
-                json.dumps(card.to_dict()),
-                stamp(card.due),
-                int(card.phase),
-                card.lapses,
-                first_review,
-            ),
+            (key, *card_row(card, first_review)),
         )
 
     # -- skips and settings
@@ -343,99 +406,42 @@ class Store:
 # --------------------------------------------------------------------------- opening
 
 
-def _error(path: Path, exc: sqlite3.Error) -> CvquizError:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return CvquizError(
-            f"{path}: the progress database is busy (another cvquiz is writing); try again"
-        )
-    if "readonly" in text or "read-only" in text:
-        return CvquizError(
-            f"{path}: the progress database is read-only; cvquiz cannot record progress there"
-        )
-    if "unable to open" in text:
-        return CvquizError(f"{path}: cannot open the progress database ({text})")
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return CvquizError(
-            f"{path}: the progress database is unreadable ({text}); it was left untouched: "
-            "move it aside to start afresh"
-        )
-    return CvquizError(f"{path}: progress database error: {text}")
-
-
 def open_store(home: Path, *, now: datetime | None = None, read_only: bool = False) -> Store:
     """Open <home>/progress.db, bring its schema up to date and check it can record ratings.
 
-    `read_only` (stats, history, list --due) opens an up-to-date file without write access, so a
-    read-only file or folder can still be read; a missing or older file is opened as usual.
+    An existing file is first read without write access, so one cvquiz must refuse is refused before
+    anything could write to it; `read_only` (stats, history, list --due) keeps that connection for
+    an up-to-date file, so a read-only file or folder still reads.
     """
-    path = db_path(home)
-    if read_only and path.is_file():
-        store = _open_read_only(path)
-        if store is not None:
-            return store
+    path, now = db_path(home), now or utc_now()
+    if os.path.lexists(path):
+        found = read_existing(path, now=now)
+        if found is not None:
+            store = Store(path, found[0], scratch=found[1])
+            if read_only:
+                return store
+            store.close()
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CvquizError(
             f"{home}: cannot create the cvquiz data folder ({exc.strerror}); set CVQUIZ_HOME to a writable folder"
         ) from None
-    if path.is_dir():
-        raise CvquizError(f"{path}: is a directory, not a progress database")
+    if not path.exists():
+        create_store(path, now=now)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as exc:
-        raise _error(path, exc) from None
+        raise sqlite_error(path, exc) from None
     store = Store(path, conn)
     try:
-        _prepare(conn, path, now or utc_now())
+        prepare(conn, path, now=now, busy_timeout_s=BUSY_TIMEOUT_S)
         if not read_only:
             store.check_writable()
     except BaseException:
         conn.close()
         raise
     return store
-
-
-def _open_read_only(path: Path) -> Store | None:
-    """The file opened without write access, or None when it needs migrating (or cannot be read so)."""
-    # mode=ro needs the WAL index next to the file; in a read-only folder without one, immutable
-    # still reads the file (nobody can be writing to it there).
-    for flags in ("mode=ro", "immutable=1"):
-        try:
-            conn = sqlite3.connect(
-                f"{path.resolve().as_uri()}?{flags}", uri=True, timeout=BUSY_TIMEOUT_S,
-                isolation_level=None,
-            )  # fmt: skip
-        except sqlite3.Error:
-            continue
-        try:
-            current = is_current(conn, path)
-        except sqlite3.Error:
-            conn.close()
-            continue  # the usual open reports it, with the same words as always
-        except BaseException:
-            conn.close()
-            raise
-        if current:
-            return Store(path, conn)
-        conn.close()
-        return None
-    return None
-
-
-def _prepare(conn: sqlite3.Connection, path: Path, now: datetime) -> None:
-    try:
-        # A read first: garbage fails here, before anything could write to the file.
-        cvquiz_tables(conn, path)
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        # FULL: a rating acknowledged on screen survives a killed process and a power cut alike.
-        conn.execute("PRAGMA synchronous = FULL")
-        migrate(conn, path, now=now)
-    except sqlite3.Error as exc:
-        raise _error(path, exc) from None
 
 
 def applied_migrations(store: Store) -> list[str]:
