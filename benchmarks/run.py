@@ -400,6 +400,22 @@ def bench_grading(report: Report) -> None:
     report.add("```", *out.getvalue().rstrip().splitlines(), "```", "")
 
 
+def bench_scheduling(report: Report) -> None:
+    """The optimizer's split figures on a synthetic learner, and the interview plan against plain
+    FSRS (not timings)."""
+    import contextlib
+    import io
+
+    import scheduling_bench
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        scheduling_bench.bench_plan()
+        print()
+        scheduling_bench.bench_optimizer()
+    report.add(*out.getvalue().rstrip().splitlines(), "")
+
+
 # --------------------------------------------------------------------------- why a figure misses
 
 # What profiling found behind each kind of miss (issue 12, December 2026), keyed by the command's
@@ -466,6 +482,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not (args.smoke or args.no_demos):
             bench_demos(report, tmp)
         bench_grading(report)
+        if not args.smoke:  # a fit takes about 15 s
+            bench_scheduling(report)
     explain(report)
     report.add(
         "## Summary",

@@ -1,4 +1,5 @@
-"""The fsrs wrapper: golden first intervals, lapses and leeches, replay, interval text."""
+"""The fsrs wrapper: golden first intervals, lapses and leeches, replay, interval text, previews
+that equal outcomes (fuzz included) and why two intervals are the same."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ import pytest
 from cvquiz.errors import CvquizError
 from cvquiz.practice.scheduler import (
     CardState,
+    Outcome,
     Phase,
     Rating,
     Scheduler,
     card_id_for,
     check_retention,
+    fuzz_fraction,
+    fuzzed_days,
     new_card,
+    tie_reason,
 )
 from cvquiz.render.labels import format_interval
 
@@ -119,13 +124,109 @@ def test_replay_with_logged_due_equals_fuzzed_reviews() -> None:
     assert Scheduler(retention=0.8, fuzz=False).replay("b/q", events) == card
 
 
-def test_retrievability_is_fsrs_and_zero_for_new() -> None:
+def test_retrievability_is_fsrs_at_whole_days_and_zero_for_new() -> None:
     s = Scheduler(fuzz=False)
     card = s.review(new_card("b/q", NOW), Rating.EASY, NOW)
-    at = NOW + timedelta(days=20)
+    at = NOW + timedelta(days=20)  # whole days: fsrs's own figure is the same
     ref = fsrs.Scheduler(enable_fuzzing=False).get_card_retrievability(
         fsrs.Card.from_dict(card.to_dict()), at
     )
-    assert s.retrievability(card, at) == ref
+    assert s.retrievability(card, at) == pytest.approx(ref, abs=1e-15)
     assert round(ref, 4) == 0.8294
     assert s.retrievability(None, at) == 0.0
+    # Between whole days fsrs stays put; FSRS-6's curve does not (tests/test_recall.py).
+    assert s.retrievability(card, at + timedelta(hours=12)) < ref
+
+
+# --------------------------------------------------------------------------- previews
+
+
+def test_ten_easy_ratings_give_exactly_the_intervals_their_keys_showed() -> None:
+    s = Scheduler(fuzz=True)
+    shown, given = [], []
+    for i in range(10):
+        card = new_card(f"b/q{i}", NOW)
+        shown.append(s.preview(card, NOW)[Rating.EASY])
+        given.append(s.review(card, Rating.EASY, NOW).due - NOW)
+    # Before the fix every key showed 8d and the ratings gave 6 to 11 days.
+    assert shown == given
+    assert len(set(shown)) > 1
+    assert all(timedelta(days=6) <= d <= timedelta(days=10) for d in shown)
+
+
+def test_every_preview_equals_its_outcome_along_a_fuzzed_history() -> None:
+    s = Scheduler(fuzz=True)
+    card, at = new_card("b/q", NOW), NOW
+    for rating in [3, 3, 3, 2, 4, 1, 3, 3, 4, 3, 2, 3]:
+        preview = s.preview(card, at)
+        for r in Rating:
+            assert s.review(card, r, at).due - at == preview[r]
+        card = s.review(card, Rating(rating), at)
+        at = card.due + timedelta(hours=3)
+    assert card.reps == 12 and card.due - card.last_review > timedelta(days=30)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.13, 0.5, 0.77, 0.999999])
+def test_our_fuzz_is_fsrs_fuzz_with_the_draw_fixed(monkeypatch, fraction: float) -> None:
+    """fsrs draws from random.random(); with that draw pinned, its fuzzed intervals are ours."""
+    import fsrs.scheduler
+
+    monkeypatch.setattr(fsrs.scheduler, "random", lambda: fraction)
+    theirs = fsrs.Scheduler(enable_fuzzing=True)
+    for days in [1, 2, 3, 4, 7, 8, 19, 20, 21, 45, 100, 365, 36499, 36500]:
+        fuzzed = theirs._get_fuzzed_interval(interval=timedelta(days=days))
+        assert timedelta(days=fuzzed_days(days, fraction, maximum=36500)) == fuzzed, days
+
+
+def test_fuzz_is_fixed_by_the_card_and_its_review_number() -> None:
+    card = new_card("b/q", NOW)
+    assert fuzz_fraction(card.card_id, 0) == fuzz_fraction(card.card_id, 0)
+    draws = {fuzz_fraction(card.card_id, n) for n in range(50)}
+    assert len(draws) == 50 and all(0 <= d < 1 for d in draws)
+    s = Scheduler(fuzz=True)
+    first = s.review(card, Rating.EASY, NOW)
+    again = s.review(card, Rating.EASY, NOW)  # an undone rating, given again: the same
+    assert first == again
+
+
+def test_hard_good_easy_on_a_fresh_lapse_tie_at_the_one_day_floor() -> None:
+    s = Scheduler(fuzz=False)
+    card = s.review(new_card("b/q", NOW), Rating.AGAIN, NOW)  # step 0, stability 0.212
+    preview = s.outcomes(card, NOW)
+    assert preview.intervals[Rating.EASY] == timedelta(days=1)
+    early = s.review(card, Rating.GOOD, NOW)  # step 1
+    p = s.outcomes(early, NOW)
+    assert p.intervals[Rating.GOOD] == p.intervals[Rating.EASY] == timedelta(days=1)
+    assert p.ties == {Rating.GOOD: "minimum", Rating.EASY: "minimum"}
+    assert p.outcomes[Rating.GOOD].exact_days is not None
+    assert round(p.outcomes[Rating.GOOD].exact_days, 4) < 0.5
+    assert p.outcomes[Rating.HARD].step and not p.outcomes[Rating.GOOD].step
+
+
+def _outcome(days: int | None, exact: float | None, shown: timedelta) -> Outcome:
+    card = new_card("b/q", NOW)
+    return Outcome(Rating.GOOD, card, shown, exact_days=exact, days=days)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "why"),
+    [
+        ((None, None, timedelta(minutes=10)), (None, None, timedelta(minutes=10)), "steps"),
+        ((5, 4.8, timedelta(days=6)), (6, 6.1, timedelta(days=6)), "fuzz"),
+        ((1, 0.3, timedelta(days=1)), (1, 0.9, timedelta(days=1)), "minimum"),
+        ((36500, 4e4, timedelta(days=36500)), (36500, 9e4, timedelta(days=36500)), "maximum"),
+        ((12, 11.6, timedelta(days=12)), (12, 12.4, timedelta(days=12)), "rounding"),
+    ],
+)
+def test_why_two_intervals_are_the_same(a, b, why) -> None:
+    assert tie_reason(_outcome(*a), _outcome(*b)) == why
+
+
+def test_intervals_capped_at_the_maximum_say_so() -> None:
+    s = Scheduler(fuzz=False, maximum_interval=3)
+    card = s.review(new_card("b/q", NOW), Rating.EASY, NOW)  # 8 days, capped to 3
+    assert card.due - NOW == timedelta(days=3)
+    at = card.due
+    p = s.outcomes(card, at)
+    assert p.intervals[Rating.GOOD] == p.intervals[Rating.EASY] == timedelta(days=3)
+    assert p.ties[Rating.EASY] == "maximum"

@@ -61,7 +61,8 @@ def test_due_cards_lowest_recall_first_then_new_up_to_the_daily_limit(history) -
     ]
     assert [it.kind for it in queue] == ["due"] * 4 + ["new"] * 3
     recalls = [it.recall for it in queue[:4]]
-    assert [round(r, 4) for r in recalls] == [0.7918, 0.8867, 0.9112, 1.0]
+    # FSRS-6 by the hour: KEYS[4] 7.875 days after Easy, KEYS[3] five minutes after Good
+    assert [round(r, 4) for r in recalls] == [0.7918, 0.8867, 0.9035, 0.9998]
     assert recalls[0] == SCHED.retrievability(states[KEYS[0]], NOW)
 
 
@@ -88,20 +89,21 @@ def test_skipped_cards_stay_out(history) -> None:
     assert [it.key for it in queue] == [KEYS[1], KEYS[4], KEYS[3], KEYS[7]]
 
 
-def test_cram_takes_every_card_weakest_first(history) -> None:
+def test_cram_takes_every_studied_card_weakest_first_then_new_cards_within_the_limit(
+    history,
+) -> None:
     states = history.card_states()
     queue = build_queue(
-        QUESTIONS[:8], states, now=NOW, scheduler=SCHED, new_limit=0, cram=True, tz=UTC
+        QUESTIONS[:8], states, now=NOW, scheduler=SCHED, new_limit=1, cram=True, tz=UTC
     )
     assert [it.key for it in queue] == [
-        KEYS[6],
-        KEYS[7],
         KEYS[0],
         KEYS[1],
         KEYS[4],
         KEYS[2],
         KEYS[3],
         KEYS[5],
+        KEYS[6],
     ]
     assert {it.kind for it in queue} == {"cram"}
 
@@ -128,23 +130,27 @@ def test_rate_again_requeues_undo_restores_skip_removes(store) -> None:
     assert [it.key for it in session.queue] == KEYS[:3] and session.position == (1, 3)
     assert store.card_state(KEYS[0]) is None and store.reviews() == []
 
-    session.rate(Rating.GOOD)
+    assert session.rate(Rating.GOOD).requeued  # its 10-minute step comes back
     skipped = session.skip()
     assert skipped.key == KEYS[1] and store.skipped(NOW.date()) == {KEYS[1]}
     session.rate(Rating.EASY)
-    assert session.current is None and session.position == (4, 3)
-    assert session.undo().rating == Rating.EASY
-    assert session.current.key == KEYS[2]
-    session.rate(Rating.HARD)
+    assert session.current.key == KEYS[0] and session.current.kind == "due"
+    session.rate(Rating.GOOD)  # graduates
+    assert session.current is None and session.position == (5, 4)
+    assert session.undo().rating == Rating.GOOD
+    assert session.current.key == KEYS[0]
+    session.rate(Rating.HARD)  # the 10-minute step again: back once more
+    assert session.current.key == KEYS[0]
 
     summary = session.summary()
-    assert (summary.cards, summary.reviews, summary.skipped) == (2, 2, 1)
-    assert summary.ratings == {"hard": 1, "good": 1}
+    assert (summary.cards, summary.reviews, summary.skipped) == (2, 3, 1)
+    assert summary.ratings == {"hard": 1, "good": 1, "easy": 1}
     assert summary.again_rate == 0.0
-    assert summary.next_due == NOW + timedelta(minutes=5, seconds=30)
-    assert summary.due_tomorrow == 2
-    assert [r.session_id for r in store.reviews()] == ["S", "S"]
-    assert session.undo() is not None and session.undo() is not None and session.undo() is None
+    assert summary.next_due == NOW + timedelta(minutes=10)
+    assert summary.due_tomorrow == 1 and summary.learning_due == 1
+    assert [r.session_id for r in store.reviews()] == ["S", "S", "S"]
+    assert session.undo() is not None and session.undo() is not None
+    assert session.undo() is not None and session.undo() is None
 
 
 def test_a_skipped_card_takes_its_again_repeat_with_it(store) -> None:
@@ -155,7 +161,15 @@ def test_a_skipped_card_takes_its_again_repeat_with_it(store) -> None:
     session.rate(Rating.GOOD)
     assert session.current.kind == "again"
     session.skip()
-    assert session.current is None
+    assert [it.key for it in session.queue] == [KEYS[1]]  # Q2's step is still to come
+
+
+def test_a_filter_that_matches_no_card_says_so(store) -> None:
+    session = start_session([], store, clock=lambda: NOW, options=SessionOptions(fuzz=False))
+    assert session.idle is not None and session.idle.cards == 0
+    some = start_session(QUESTIONS[:2], store, clock=lambda: NOW,
+                         options=SessionOptions(fuzz=False, new_per_day=0))  # fmt: skip
+    assert some.idle is not None and some.idle.cards == 2
 
 
 def test_leech_is_reported_when_the_eighth_lapse_happens(store) -> None:
@@ -214,3 +228,20 @@ def test_new_cards_are_counted_across_sessions(store) -> None:
         tz=UTC,
     )
     assert [it.kind for it in third.queue].count("new") == 3
+
+
+def test_a_filter_that_matches_no_card_names_the_filter(tmp_path: Path) -> None:
+    from practice_helpers import cli_env
+    from typer.testing import CliRunner
+
+    from cvquiz.cli.app import app
+
+    env: dict[str, str | None] = {**cli_env(tmp_path / "home"), "CVQUIZ_BANK": None}
+    result = CliRunner().invoke(
+        app, ["practice", "--topic", "mobilenet", "--tag", "residual"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    # Before the fix: "no card is due and every card has been studied".
+    assert result.output.splitlines()[0] == (
+        "Nothing to practise: no card matches --topic mobilenet --tag residual."
+    )

@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 
 from cvquiz import __version__
 from cvquiz.cli import completion
-from cvquiz.cli.commands import browse, care, demo, export, practice
+from cvquiz.cli.commands import browse, care, demo, export, memory, practice
 from cvquiz.cli.context import err_console, fail, set_no_color
 from cvquiz.errors import CvquizError
 
@@ -149,6 +149,8 @@ app.command()(practice.practice)
 app.command()(practice.stats)
 app.command()(practice.history)
 app.command()(practice.reset)
+app.command()(memory.optimize)
+app.command()(memory.plan)
 app.command()(care.backup)
 app.command()(care.restore)
 app.command()(care.doctor)

@@ -125,9 +125,10 @@ def _rate(
 ) -> bool:
     """The rating prompt for the revealed card; False when the user quits."""
     suggested = graded.suggested if graded is not None else None
-    intervals = session.intervals()
+    preview = session.preview()  # exactly what each rating gives, fuzz included
+    intervals, ties = preview.intervals, preview.ties
     view.render_rating_bar(
-        console, intervals, suggested=suggested, has_demo=item.question.demo is not None
+        console, intervals, suggested=suggested, has_demo=item.question.demo is not None, ties=ties
     )
     while True:
         answer = keys.rating()
@@ -145,8 +146,9 @@ def _rate(
         if answer.kind == "demo":
             run_demo_for(console, item.question)
             view.render_rating_bar(
-                console, intervals, suggested=suggested, has_demo=item.question.demo is not None
-            )
+                console, intervals, suggested=suggested, has_demo=item.question.demo is not None,
+                ties=ties,
+            )  # fmt: skip
             continue
         rating = answer.rating if answer.kind == "rate" else None
         if answer.kind == "accept":

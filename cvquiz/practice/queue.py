@@ -11,10 +11,10 @@ from typing import Literal
 from cvquiz.bank.cache import collector_paused
 from cvquiz.bank.model import Question
 from cvquiz.clock import day_start, study_day
-from cvquiz.practice.scheduler import CardState, Phase, Scheduler
+from cvquiz.practice.scheduler import CardState, Phase, Rating, Scheduler
 from cvquiz.practice.store import Store
 
-LEARN_AHEAD = timedelta(minutes=20)  # Anki's: a learning step due this soon is shown now
+LEARN_AHEAD = timedelta(minutes=20)  # Anki's default: a learning step due this soon is shown now
 
 Kind = Literal["due", "new", "cram", "again"]
 
@@ -27,6 +27,8 @@ class Item:
     state: CardState | None
     recall: float  # predicted recall when queued; 0 for a card never reviewed
     kind: Kind
+    back_at: datetime | None = None  # a card rated this session that comes back: its step's due
+    why: str | None = None  # the interview plan's reason this card is due today
 
     @property
     def key(self) -> str:
@@ -39,22 +41,43 @@ class Idle:
 
     next_due: datetime | None
     new_per_day: int
+    cards: int  # cards in the selection: 0 when the filters match none
     new_left: int  # today's new-card allowance not yet spent
     unseen: int  # cards of the selection never reviewed and not skipped
     skipped: int  # cards of the selection skipped until tomorrow
 
 
-def is_due(state: CardState, *, now: datetime, day_end: datetime) -> bool:
-    """Review cards are due for the whole study day they fall in; learning steps 20 minutes ahead."""
+def is_due(
+    state: CardState, *, now: datetime, day_end: datetime, learn_ahead: timedelta = LEARN_AHEAD
+) -> bool:
+    """Review cards are due for the whole study day they fall in; learning steps `learn_ahead`
+    early (so a session does not end with a step due in minutes)."""
     if state.phase == Phase.REVIEW:
         return state.due < day_end
-    return state.due <= now + LEARN_AHEAD
+    return state.due <= now + learn_ahead
 
 
-def due_states(store: Store, *, now: datetime, tz: tzinfo | None = None) -> dict[str, CardState]:
+def due_states(
+    store: Store, *, now: datetime, tz: tzinfo | None = None, learn_ahead: timedelta = LEARN_AHEAD
+) -> dict[str, CardState]:
     """The stored cards `is_due` holds due now, read through the store's index on due dates."""
     day_end = day_start(study_day(now, tz=tz), tz=tz) + timedelta(days=1)
-    return store.due_states(review_before=day_end, learning_by=now + LEARN_AHEAD)
+    return store.due_states(review_before=day_end, learning_by=now + learn_ahead)
+
+
+def failed_since(
+    store: Store, states: Mapping[str, CardState], moment: datetime, *, among: Collection[str]
+) -> set[str]:
+    """Which of the cards `among` were rated Again at or after `moment`: only the logs of cards
+    reviewed since are read (each through the index on card keys), so this costs today's cards,
+    not the whole log."""
+    recent = [k for k, s in states.items() if s.last_review is not None and s.last_review >= moment]
+    return {
+        k
+        for k in recent
+        if k in among
+        and any(r.rating == Rating.AGAIN and r.reviewed_at >= moment for r in store.reviews(key=k))
+    }
 
 
 def build_queue(
@@ -70,34 +93,49 @@ def build_queue(
     skipped: frozenset[str] | set[str] = frozenset(),
     tz: tzinfo | None = None,
     reviewed: Collection[str] | None = None,
+    failed: Collection[str] = frozenset(),
+    learn_ahead: timedelta = LEARN_AHEAD,
+    planned: Mapping[str, tuple[datetime, str]] | None = None,
 ) -> list[Item]:
-    """Due cards (lowest predicted recall first), then new cards up to the day's limit; cram: weakest first.
+    """Due cards (lowest predicted recall first), then new cards up to the day's limit.
 
-    `states` may hold only the due cards when `reviewed` names every card with progress (so the
-    new ones can be told apart); cram needs every state.
+    With an interview plan (`planned`: each card's next planned review and why), a review card
+    is due when the plan wants it today, not when plain FSRS would; learning steps are as ever.
+
+    Cram takes every reviewed card: those `failed` today first, then the lowest predicted recall,
+    then new cards up to the day's limit. `states` may hold only the due cards when `reviewed`
+    names every card with progress (so the new ones can be told apart); cram needs every state.
     """
     reviewed = states if reviewed is None else reviewed
     # (question, key, place): each key made once, since a selection can hold 100,000 questions;
     # the place breaks ties, so equal cards keep the banks' order.
     pool = [(q, k, i) for i, q in enumerate(questions) if (k := q.key) not in skipped]
+    fresh = (Item(q, None, 0.0, "cram" if cram else "new") for q, k, _ in pool if k not in reviewed)
     if cram:
         ranked = [
-            (Item(q, s, scheduler.retrievability(s, now), "cram"), i)
+            (Item(q, s, scheduler.retrievability(s, now), "cram"), k not in failed, i)
             for q, k, i in pool
-            for s in (states.get(k),)
+            if (s := states.get(k)) is not None
         ]
-        ranked.sort(key=lambda p: (p[0].recall, -(p[0].state.lapses if p[0].state else 0), p[1]))
-        items = [it for it, _ in ranked]
+        ranked.sort(key=lambda p: (p[1], p[0].recall, -p[0].state.lapses, p[2]))
+        seen = [it for it, _, _ in ranked]
     else:
         day_end = day_start(study_day(now, tz=tz), tz=tz) + timedelta(days=1)
+
+        def wanted(k: str, s: CardState) -> bool:
+            if planned is None or s.phase != Phase.REVIEW:
+                return is_due(s, now=now, day_end=day_end, learn_ahead=learn_ahead)
+            return k in planned and planned[k][0] < day_end
+
         due = [
-            (Item(q, s, scheduler.retrievability(s, now), "due"), i)
+            (Item(q, s, scheduler.retrievability(s, now), "due",
+                  why=planned[k][1] if planned is not None and k in planned else None), i)
             for q, k, i in pool
-            if (s := states.get(k)) is not None and is_due(s, now=now, day_end=day_end)
-        ]
+            if (s := states.get(k)) is not None and wanted(k, s)
+        ]  # fmt: skip
         due.sort(key=lambda p: (p[0].recall, p[0].state.due, p[1]))
-        fresh = (Item(q, None, 0.0, "new") for q, k, _ in pool if k not in reviewed)
-        items = [it for it, _ in due] + list(islice(fresh, max(0, new_limit - new_done_today)))
+        seen = [it for it, _ in due]
+    items = seen + list(islice(fresh, max(0, new_limit - new_done_today)))
     return items if limit is None else items[: max(0, limit)]
 
 
@@ -128,12 +166,14 @@ def queue_from_store(
     limit: int | None = None,
     cram: bool = False,
     tz: tzinfo | None = None,
+    learn_ahead: timedelta = LEARN_AHEAD,
+    planned: Mapping[str, tuple[datetime, str]] | None = None,
 ) -> tuple[list[Item], Idle | None]:
     """Today's queue over these questions from the stored progress, and why it is empty if it is."""
     with collector_paused():
         return _queue_from_store(
             questions, store, scheduler=scheduler, now=now, new_per_day=new_per_day,
-            limit=limit, cram=cram, tz=tz,
+            limit=limit, cram=cram, tz=tz, learn_ahead=learn_ahead, planned=planned,
         )  # fmt: skip
 
 
@@ -147,25 +187,35 @@ def _queue_from_store(
     limit: int | None,
     cram: bool,
     tz: tzinfo | None,
+    learn_ahead: timedelta,
+    planned: Mapping[str, tuple[datetime, str]] | None = None,
 ) -> tuple[list[Item], Idle | None]:
     day = study_day(now, tz=tz)
+    today = day_start(day, tz=tz)
     # Cram ranks every card; otherwise only the due cards' states are read (and every key, to
     # tell the new cards apart), so a large store costs what is due, not what was ever reviewed.
-    states = store.card_states() if cram else due_states(store, now=now, tz=tz)
+    # A plan can want any card today, so it reads every state.
+    states = (
+        store.card_states()
+        if cram or planned is not None
+        else due_states(store, now=now, tz=tz, learn_ahead=learn_ahead)
+    )
     reviewed = set(states) if cram else store.card_keys()
     skipped = store.skipped(day)
-    new_done = store.first_reviews_since(day_start(day, tz=tz))
+    new_done = store.first_reviews_since(today)
+    keys = {q.key for q in questions}
+    failed = failed_since(store, states, today, among=keys) if cram else set()
     queue = build_queue(
         questions, states, now=now, scheduler=scheduler, new_limit=new_per_day,
         new_done_today=new_done, limit=limit, cram=cram, skipped=skipped, tz=tz,
-        reviewed=reviewed,
+        reviewed=reviewed, failed=failed, learn_ahead=learn_ahead, planned=planned,
     )  # fmt: skip
     if queue:
         return queue, None
-    keys = {q.key for q in questions}
     return queue, Idle(
         next_due=upcoming(store.card_states(), keys, now=now, tz=tz)[0],
         new_per_day=new_per_day,
+        cards=len(keys),
         new_left=max(0, new_per_day - new_done),
         unseen=sum(1 for k in keys if k not in reviewed and k not in skipped),
         skipped=len(keys & skipped),

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Any
+from typing import Any, Literal
 
 from cvquiz.errors import CvquizError
 
 DEFAULT_RETENTION = 0.9
 RETENTION_RANGE = (0.7, 0.97)
 LEECH_LAPSES = 8  # Anki's default leech threshold
+MAXIMUM_INTERVAL = 36500  # days; fsrs's default
+DAY_SECONDS = 86400.0
 
 
 class Rating(IntEnum):
@@ -112,17 +114,121 @@ def check_retention(value: float, *, option: str = "--retention") -> float:
     return value
 
 
-class Scheduler:
-    """fsrs.Scheduler with cvquiz's records: review, preview intervals, predict recall, replay a log."""
+def forgetting_curve(elapsed_days: float, stability: float, *, decay: float) -> float:
+    """FSRS-6's power forgetting curve (open-spaced-repetition, "The Algorithm", FSRS-6):
+    R(t, S) = (1 + factor * t / S) ** -w20 with factor = 0.9 ** (-1 / w20) - 1, so R(S, S) = 0.9.
+    `elapsed_days` is fractional: fsrs's own get_card_retrievability counts whole days."""
+    factor = 0.9 ** (-1 / decay) - 1
+    return (1 + factor * max(0.0, elapsed_days) / stability) ** -decay
 
-    def __init__(self, *, retention: float = DEFAULT_RETENTION, fuzz: bool = True) -> None:
+
+def fuzz_fraction(card_id: int, reps: int) -> float:
+    """A uniform number in [0, 1) fixed by the card and its review number: the preview and the
+    rating after it draw the same fuzz, and an undone rating draws it again."""
+    digest = hashlib.sha256(f"{card_id}:{reps}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def fuzzed_days(days: int, fraction: float, *, maximum: int) -> int:
+    """fsrs's fuzz (Scheduler._get_fuzzed_interval) with `fraction` in place of random.random()."""
+    from fsrs.scheduler import FUZZ_RANGES
+
+    if days < 2.5:  # fsrs leaves intervals under 2.5 days alone
+        return days
+    delta = 1.0 + sum(
+        r["factor"] * max(min(float(days), r["end"]) - r["start"], 0.0) for r in FUZZ_RANGES
+    )
+    high = min(round(days + delta), maximum)
+    low = min(max(2, round(days - delta)), high)
+    return min(round(fraction * (high - low + 1) + low), maximum)
+
+
+# Why two ratings show the same interval: both learning steps; the one-day floor; the maximum
+# interval; FSRS's intervals within a day of each other (whole days); fuzz landing on one day.
+Tie = Literal["steps", "minimum", "maximum", "rounding", "fuzz"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one rating does to a card at one moment: a preview and the rating both read this."""
+
+    rating: Rating
+    card: CardState  # the card after the rating
+    interval: timedelta  # card.due - the moment: exactly what the key shows
+    exact_days: float | None = None  # FSRS's interval before rounding; None for a learning step
+    days: int | None = None  # whole days after the one-day floor and the maximum, before fuzz
+
+    @property
+    def step(self) -> bool:
+        """A learning or relearning step (minutes), not a review interval in days."""
+        return self.days is None
+
+
+def tie_reason(a: Outcome, b: Outcome, *, maximum: int = MAXIMUM_INTERVAL) -> Tie:
+    """Why two outcomes with the same interval have it."""
+    if a.days is None or b.days is None:
+        return "steps"
+    if a.days != b.days:
+        return "fuzz"
+    if any(o.exact_days is not None and round(o.exact_days) < 1 for o in (a, b)):
+        return "minimum"
+    if a.days == maximum:
+        return "maximum"
+    return "rounding"
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Each rating's outcome at one moment, and why a rating's interval equals another's."""
+
+    outcomes: dict[Rating, Outcome]
+    ties: dict[Rating, Tie]  # only ratings that share their interval with another rating
+
+    @property
+    def intervals(self) -> dict[Rating, timedelta]:
+        return {r: o.interval for r, o in self.outcomes.items()}
+
+    @classmethod
+    def of(cls, outcomes: Mapping[Rating, Outcome], *, maximum: int) -> Preview:
+        ties: dict[Rating, Tie] = {}
+        for r, o in outcomes.items():
+            same = [x for x in outcomes if x != r and outcomes[x].interval == o.interval]
+            if same:  # the nearest rating with this interval explains it
+                nearest = min(same, key=lambda x: abs(int(x) - int(r)))
+                ties[r] = tie_reason(o, outcomes[nearest], maximum=maximum)
+        return cls(outcomes=dict(outcomes), ties=ties)
+
+
+class Scheduler:
+    """fsrs.Scheduler with cvquiz's records: review, preview outcomes, predict recall, replay a log.
+
+    fsrs only ever computes unfuzzed intervals here; the fuzz is drawn from the card and its review
+    number (fsrs draws it from the global random module), so the interval a key shows is the one
+    its rating gives."""
+
+    def __init__(
+        self,
+        *,
+        retention: float = DEFAULT_RETENTION,
+        fuzz: bool = True,
+        parameters: Sequence[float] | None = None,
+        maximum_interval: int = MAXIMUM_INTERVAL,
+    ) -> None:
         import fsrs
 
         self.retention = check_retention(retention)
         self.fuzz = fuzz
-        self._fsrs = fsrs.Scheduler(desired_retention=retention, enable_fuzzing=fuzz)
-        # Previews show the unfuzzed interval, as Anki does; replays take the due date from the log.
-        self._plain = fsrs.Scheduler(desired_retention=retention, enable_fuzzing=False)
+        self.maximum_interval = maximum_interval
+        given = {} if parameters is None else {"parameters": tuple(parameters)}
+        try:
+            self._plain = fsrs.Scheduler(
+                **given, desired_retention=retention, maximum_interval=maximum_interval,
+                enable_fuzzing=False,
+            )  # fmt: skip
+        except ValueError as exc:
+            raise CvquizError(f"FSRS parameters: {' '.join(str(exc).split())}") from None
+        self.parameters: tuple[float, ...] = tuple(self._plain.parameters)
+        self.decay = self.parameters[20]  # w20, FSRS-6's forgetting-curve exponent
 
     @staticmethod
     def _to_fsrs(card: CardState) -> Any:
@@ -134,10 +240,11 @@ class Scheduler:
             last_review=card.last_review,
         )  # fmt: skip
 
-    def _review(self, engine: Any, card: CardState, rating: Rating, now: datetime) -> CardState:
+    def _review(self, card: CardState, rating: Rating, now: datetime) -> CardState:
+        """fsrs's review, unfuzzed, plus the counters."""
         import fsrs
 
-        after, _log = engine.review_card(self._to_fsrs(card), fsrs.Rating(int(rating)), now)
+        after, _log = self._plain.review_card(self._to_fsrs(card), fsrs.Rating(int(rating)), now)
         lapsed = card.phase == Phase.REVIEW and rating == Rating.AGAIN
         return CardState(
             card_id=after.card_id, phase=Phase(int(after.state)), step=after.step,
@@ -145,9 +252,30 @@ class Scheduler:
             last_review=after.last_review, reps=card.reps + 1, lapses=card.lapses + int(lapsed),
         )  # fmt: skip
 
+    def exact_days(self, stability: float) -> float:
+        """FSRS's interval for this stability before rounding: where recall falls to retention."""
+        factor = 0.9 ** (-1 / self.decay) - 1
+        return stability / factor * (self.retention ** (-1 / self.decay) - 1)
+
+    def outcome(self, card: CardState, rating: Rating, now: datetime) -> Outcome:
+        """What this rating at `now` gives the card, fuzz included when fuzzing is on."""
+        rating = Rating(rating)
+        after = self._review(card, rating, now)
+        if after.phase != Phase.REVIEW:  # a learning step: fsrs fuzzes review intervals only
+            return Outcome(rating, after, after.due - now)
+        assert after.stability is not None
+        days = (after.due - now).days  # fsrs's whole days, floor and maximum applied
+        if self.fuzz:
+            fraction = fuzz_fraction(card.card_id, card.reps)
+            shown = fuzzed_days(days, fraction, maximum=self.maximum_interval)
+            after = replace(after, due=now + timedelta(days=shown))
+        return Outcome(
+            rating, after, after.due - now, exact_days=self.exact_days(after.stability), days=days
+        )
+
     def review(self, card: CardState, rating: Rating, now: datetime) -> CardState:
         """The card after being rated at `now` (fuzzed interval when fuzzing is on)."""
-        return self._review(self._fsrs, card, Rating(rating), now)
+        return self.outcome(card, rating, now).card
 
     def schedule(
         self, key: str, rating: Rating, *, now: datetime
@@ -157,15 +285,22 @@ class Scheduler:
         rating = Rating(rating)
         return lambda before: self.review(before or new_card(key, now), rating, now)
 
+    def outcomes(self, card: CardState, now: datetime) -> Preview:
+        """Every rating's outcome now (what each key shows), with why any two intervals tie."""
+        done = {r: self.outcome(card, r, now) for r in Rating}
+        return Preview.of(done, maximum=self.maximum_interval)
+
     def preview(self, card: CardState, now: datetime) -> dict[Rating, timedelta]:
-        """The interval each rating would give now, unfuzzed."""
-        return {r: self._review(self._plain, card, r, now).due - now for r in Rating}
+        """The interval each rating would give now: exactly what rating it gives, fuzz included."""
+        return self.outcomes(card, now).intervals
 
     def retrievability(self, card: CardState | None, at: datetime) -> float:
-        """Predicted probability of recall at `at` (0 for a card never reviewed)."""
-        if card is None or card.last_review is None:
+        """Predicted probability of recall at `at`, from the time elapsed since the last review in
+        fractional days (0 for a card never reviewed)."""
+        if card is None or card.last_review is None or card.stability is None:
             return 0.0
-        return float(self._plain.get_card_retrievability(self._to_fsrs(card), at))
+        elapsed = (at - card.last_review).total_seconds() / DAY_SECONDS
+        return forgetting_curve(elapsed, card.stability, decay=self.decay)
 
     def replay(self, key: str, events: Iterable[ReplayEvent]) -> CardState | None:
         """Rebuild a card from its log: (rating, reviewed_at, due_after) in order; None if empty.
@@ -175,5 +310,5 @@ class Scheduler:
         card: CardState | None = None
         for rating, at, due in events:
             base = card if card is not None else new_card(key, at)
-            card = replace(self._review(self._plain, base, Rating(rating), at), due=due)
+            card = replace(self._review(base, Rating(rating), at), due=due)
         return card

@@ -13,9 +13,10 @@ from cvquiz.bank.model import Question
 from cvquiz.clock import study_day
 from cvquiz.errors import CvquizError
 from cvquiz.practice.grading import Grade
-from cvquiz.practice.queue import Idle, Item, queue_from_store, upcoming
+from cvquiz.practice.interview_plan import InterviewPlan
+from cvquiz.practice.queue import LEARN_AHEAD, Idle, Item, queue_from_store, upcoming
 from cvquiz.practice.records import NewReview, Recorded
-from cvquiz.practice.scheduler import Rating, Scheduler, new_card
+from cvquiz.practice.scheduler import Phase, Preview, Rating, Scheduler, new_card
 from cvquiz.practice.settings import plan
 from cvquiz.practice.store import Store
 
@@ -29,7 +30,7 @@ class Rated:
     item: Item
     rating: Rating
     recorded: Recorded
-    requeued: bool
+    requeued: bool  # the card comes back in this session (again, or a learning step due soon)
 
     @property
     def became_leech(self) -> bool:
@@ -52,6 +53,10 @@ class Summary:
     next_due: datetime | None  # the earliest due date after now, over the session's questions
     due_tomorrow: int  # of the session's questions, cards due by the end of tomorrow's study day
     leeches: tuple[str, ...] = ()  # keys that became leeches this session
+    # Learning steps of the session's questions due within the learn-ahead window: cards the
+    # session would have shown had it gone on (0 when it ran to its end).
+    learning_due: int = 0
+    learn_ahead: timedelta = LEARN_AHEAD
 
     @property
     def again_rate(self) -> float:
@@ -69,6 +74,8 @@ class Summary:
             "interrupted": self.interrupted,
             "next_due": self.next_due.isoformat() if self.next_due else None,
             "due_tomorrow": self.due_tomorrow,
+            "learning_due": self.learning_due,
+            "learn_ahead_minutes": self.learn_ahead // timedelta(minutes=1),
             "leeches": list(self.leeches),
         }
 
@@ -87,6 +94,8 @@ class Session:
     tz: tzinfo | None = None
     keys: frozenset[str] = frozenset()  # every question of the selection, queued or not
     idle: Idle | None = None  # when the queue starts empty: why
+    learn_ahead: timedelta = LEARN_AHEAD  # a learning step due this soon comes back this session
+    plan: InterviewPlan | None = None  # the interview plan the queue follows, if one is set
     rated: list[Rated] = field(default_factory=list)
     skipped: list[Item] = field(default_factory=list)
 
@@ -108,12 +117,17 @@ class Session:
         """The front card is on screen now (its review duration counts from here)."""
         self._shown = self.ticker()
 
-    def intervals(self) -> dict[Rating, timedelta]:
-        """The interval each rating would give the front card now."""
+    def preview(self) -> Preview:
+        """What each rating would do to the front card now (fuzz included: exactly what the
+        rating gives), and why two ratings show the same interval."""
         item = self._front()
         now = self.clock()
         state = self.store.card_state(item.key) or new_card(item.key, now)
-        return self.scheduler.preview(state, now)
+        return self.scheduler.outcomes(state, now)
+
+    def intervals(self) -> dict[Rating, timedelta]:
+        """The interval each rating would give the front card now."""
+        return self.preview().intervals
 
     def rate(
         self, rating: Rating, *, typed: str | None = None, grade: Grade | None = None
@@ -133,10 +147,16 @@ class Session:
             review, schedule=self.scheduler.schedule(item.key, rating, now=now)
         )
         self.queue.pop(0)
-        # Again means "show me this again before I stop", as in Anki.
-        requeued = rating == Rating.AGAIN
+        after = recorded.after
+        # Again means "show me this again before I stop", as in Anki; so does a learning step
+        # due within the learn-ahead window, which a new session would show at once.
+        requeued = rating == Rating.AGAIN or (
+            after.phase != Phase.REVIEW and after.due <= now + self.learn_ahead
+        )
         if requeued:
-            self.queue.append(replace(item, state=recorded.after, recall=0.0, kind="again"))
+            kind = "again" if rating == Rating.AGAIN else "due"
+            recall = self.scheduler.retrievability(after, now)
+            self._come_back(replace(item, state=after, recall=recall, kind=kind, back_at=after.due))
         done = Rated(item=item, rating=rating, recorded=recorded, requeued=requeued)
         self.rated.append(done)
         return done
@@ -162,7 +182,7 @@ class Session:
         self.rated.pop()
         if last.requeued:
             for i in range(len(self.queue) - 1, -1, -1):
-                if self.queue[i].key == last.item.key and self.queue[i].kind == "again":
+                if self.queue[i].key == last.item.key and self.queue[i].back_at is not None:
                     del self.queue[i]
                     break
         # A card skipped until tomorrow stays away: undo takes back the rating, not the skip.
@@ -170,9 +190,26 @@ class Session:
             self.queue.insert(0, last.item)
         return last
 
+    def _come_back(self, item: Item) -> None:
+        """Queue a card rated this session after every card not yet shown, among the others that
+        come back in the order their steps fall due."""
+        assert item.back_at is not None
+        i = len(self.queue)
+        while i and (at := self.queue[i - 1].back_at) is not None and at > item.back_at:
+            i -= 1
+        self.queue.insert(i, item)
+
     def summary(self, *, interrupted: bool = False) -> Summary:
         now = self.clock()
-        next_due, due_tomorrow = upcoming(self.store.card_states(), self.keys, now=now, tz=self.tz)
+        states = self.store.card_states()
+        next_due, due_tomorrow = upcoming(states, self.keys, now=now, tz=self.tz)
+        learning_due = sum(
+            1
+            for k in self.keys
+            if (s := states.get(k)) is not None
+            and s.phase != Phase.REVIEW
+            and s.due <= now + self.learn_ahead
+        )
         leeches = tuple(dict.fromkeys(r.item.key for r in self.rated if r.became_leech))
         return Summary(
             session_id=self.session_id,
@@ -185,6 +222,8 @@ class Session:
             next_due=next_due,
             due_tomorrow=due_tomorrow,
             leeches=leeches,
+            learning_due=learning_due,
+            learn_ahead=self.learn_ahead,
         )
 
     def _front(self) -> Item:
@@ -202,7 +241,8 @@ class SessionOptions:
 
     retention: float | None = None
     new_per_day: int | None = None
-    save: bool = False  # remember the given retention and new-cards count as the defaults
+    learn_ahead_minutes: int | None = None
+    save: bool = False  # remember the given retention, new-cards count and learn-ahead
     limit: int | None = None
     cram: bool = False
     fuzz: bool = True  # off for reproducible runs (a fixed clock)
@@ -226,15 +266,27 @@ def start_session(
     """A session over already-filtered questions: due cards, then today's new cards (or cram order)."""
     check_limit(options.limit)
     chosen = plan(
-        store, retention=options.retention, new_per_day=options.new_per_day, save=options.save
+        store, retention=options.retention, new_per_day=options.new_per_day,
+        learn_ahead_minutes=options.learn_ahead_minutes, save=options.save,
+    )  # fmt: skip
+    from cvquiz.practice.optimize import saved_parameters
+
+    scheduler = Scheduler(
+        retention=chosen.retention, fuzz=options.fuzz, parameters=saved_parameters(store)
     )
-    scheduler = Scheduler(retention=chosen.retention, fuzz=options.fuzz)
+    from cvquiz.practice.planning import planned_reviews
+
+    planned = None if options.cram else planned_reviews(store, questions, now=clock(), tz=tz,
+                                                        new_per_day=chosen.new_per_day)  # fmt: skip
     queue, idle = queue_from_store(
         questions, store, scheduler=scheduler, now=clock(), new_per_day=chosen.new_per_day,
-        limit=options.limit, cram=options.cram, tz=tz,
+        limit=options.limit, cram=options.cram, tz=tz, learn_ahead=chosen.learn_ahead,
+        planned=None if planned is None else planned.due,
     )  # fmt: skip
     extra = {"session_id": session_id} if session_id else {}
     return Session(
         store=store, scheduler=scheduler, queue=queue, clock=clock, cram=options.cram, tz=tz,
-        keys=frozenset(q.key for q in questions), idle=idle, **extra,
+        plan=None if planned is None else planned.plan,
+        keys=frozenset(q.key for q in questions), idle=idle, learn_ahead=chosen.learn_ahead,
+        **extra,
     )  # fmt: skip

@@ -12,7 +12,7 @@ from cvquiz.bank.cache import collector_paused
 from cvquiz.bank.model import DIFFICULTIES, Library, Question
 from cvquiz.clock import day_start, study_day
 from cvquiz.errors import CvquizError
-from cvquiz.practice.queue import build_queue, due_states, is_due
+from cvquiz.practice.queue import LEARN_AHEAD, build_queue, due_states, is_due
 from cvquiz.practice.records import Review
 from cvquiz.practice.scheduler import LEECH_LAPSES, CardState, Phase, Scheduler
 from cvquiz.practice.store import Store
@@ -161,16 +161,27 @@ def compute_stats(
     now: datetime,
     at: datetime | None = None,
     tz: tzinfo | None = None,
+    learn_ahead: timedelta = LEARN_AHEAD,
 ) -> Stats:
-    """Stats over the library's questions (progress of removed questions counts only in `reviews`)."""
+    """Stats over the library's questions (progress of removed questions counts only in `reviews`).
+
+    Predicted recall is FSRS-6's forgetting curve at `at` (or now), by the hour."""
     with collector_paused():
-        return _compute_stats(library, store, now=now, at=at, tz=tz)
+        return _compute_stats(library, store, now=now, at=at, tz=tz, learn_ahead=learn_ahead)
 
 
 def _compute_stats(
-    library: Library, store: Store, *, now: datetime, at: datetime | None, tz: tzinfo | None
+    library: Library,
+    store: Store,
+    *,
+    now: datetime,
+    at: datetime | None,
+    tz: tzinfo | None,
+    learn_ahead: timedelta,
 ) -> Stats:
-    scheduler = Scheduler(fuzz=False)
+    from cvquiz.practice.optimize import saved_parameters
+
+    scheduler = Scheduler(fuzz=False, parameters=saved_parameters(store))
     states = store.card_states()
     questions = library.questions
     moment = at or now
@@ -185,7 +196,11 @@ def _compute_stats(
         end = today_start + timedelta(days=offset + 1)
         start = today_start + timedelta(days=offset)
         if offset == 0:
-            n = sum(1 for s in mine.values() if is_due(s, now=now, day_end=end) or s.due < end)
+            n = sum(
+                1
+                for s in mine.values()
+                if is_due(s, now=now, day_end=end, learn_ahead=learn_ahead) or s.due < end
+            )
         else:
             n = sum(1 for s in mine.values() if start <= s.due < end)
         forecast.append((today + timedelta(days=offset), n))
@@ -233,14 +248,25 @@ def _compute_stats(
 
 
 def due_cards(
-    questions: Sequence[Question], store: Store, *, now: datetime, tz: tzinfo | None = None
+    questions: Sequence[Question],
+    store: Store,
+    *,
+    now: datetime,
+    tz: tzinfo | None = None,
+    learn_ahead: timedelta = LEARN_AHEAD,
 ) -> list[tuple[Question, float]]:
-    """Which of these cards are due now (review cards: due today), lowest predicted recall first."""
+    """Which of these cards are due now (review cards: due today), lowest predicted recall (by
+    the hour) first."""
+    from cvquiz.practice.optimize import saved_parameters
+
+    scheduler = Scheduler(fuzz=False, parameters=saved_parameters(store))
     with collector_paused():
-        states = due_states(store, now=now, tz=tz)  # only the due cards are read
+        # only the due cards are read
+        states = due_states(store, now=now, tz=tz, learn_ahead=learn_ahead)
         queue = build_queue(
-            questions, states, now=now, scheduler=Scheduler(fuzz=False), new_limit=0, tz=tz
-        )
+            questions, states, now=now, scheduler=scheduler, new_limit=0, tz=tz,
+            learn_ahead=learn_ahead,
+        )  # fmt: skip
     return [(it.question, it.recall) for it in queue]
 
 

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from cvquiz.bank.model import Question
 from cvquiz.practice.grading import Grade
+from cvquiz.practice.interview_plan import InterviewPlan
 from cvquiz.practice.queue import Idle, Item
 from cvquiz.practice.scheduler import Rating
 from cvquiz.practice.session import Rated, Summary
@@ -34,8 +35,15 @@ def _hint(*pairs: tuple[str, str]) -> Text:
     return text
 
 
-def render_start(console: Console, queue: Sequence[Item], *, cram: bool, retention: float) -> None:
-    """The line above the first card: how many cards, due and new."""
+def render_start(
+    console: Console,
+    queue: Sequence[Item],
+    *,
+    cram: bool,
+    retention: float,
+    plan: InterviewPlan | None = None,
+) -> None:
+    """The line above the first card: how many cards, due and new (and the plan followed)."""
     if not queue:
         return
     kinds = [it.kind for it in queue]
@@ -45,19 +53,38 @@ def render_start(console: Console, queue: Sequence[Item], *, cram: bool, retenti
         if cram
         else f"{plural(cards, 'card')}: {due} due, {new} new"
     )
-    console.print(
-        Text.assemble(("Practice ", "bold"), what, (f" · retention {retention:.0%}", "dim"))
+    aim = (
+        f" · interview plan: {plan.at.astimezone():%b %d}, target {plan.target:.0%}"
+        if plan is not None
+        else f" · retention {retention:.0%}"
     )
+    console.print(Text.assemble(("Practice ", "bold"), what, (aim, "dim")))
 
 
-def render_saved(console: Console, *, retention: float, new_per_day: int | None) -> None:
+def render_saved(
+    console: Console,
+    *,
+    retention: float,
+    new_per_day: int | None,
+    learn_ahead: timedelta | None = None,
+) -> None:
     """What --save remembered."""
     new = f", {new_per_day} new cards a day" if new_per_day is not None else ""
-    render_note(console, f"Saved: retention {retention:g}{new}.", style="green")
+    ahead = (
+        f", learn-ahead {learn_ahead // timedelta(minutes=1)}m" if learn_ahead is not None else ""
+    )
+    render_note(console, f"Saved: retention {retention:g}{new}{ahead}.", style="green")
 
 
-def render_nothing_due(console: Console, idle: Idle, *, now: datetime, filtered: bool) -> None:
-    """Why the queue is empty (no new cards allowed, today's spent, none left, all skipped)."""
+def render_nothing_due(
+    console: Console, idle: Idle, *, now: datetime, filtered: bool, filters: str = ""
+) -> None:
+    """Why the queue is empty (no card matches, no new cards allowed, today's spent, none left,
+    all skipped)."""
+    if idle.cards == 0:
+        console.print(f"Nothing to practise: no card matches {filters or 'the filters'}.")
+        console.print("`cvquiz list` shows each card's topic, level and tags.", style="dim")
+        return
     if idle.unseen and idle.new_per_day == 0:
         why = "no card is due and new cards are off (--new 0)"
     elif idle.unseen:
@@ -96,6 +123,8 @@ def render_card(
         Panel(Text(q.question, style="bold"), title=title, title_align="left", subtitle=subtitle,
               subtitle_align="right", border_style="blue", padding=(1, 2))
     )  # fmt: skip
+    if item.why:
+        console.print(Text(f" plan: {item.why}", style="dim cyan"))
     demo = [("d", "demo")] if q.demo else []
     if typed:
         console.print(
@@ -193,13 +222,39 @@ def render_answer(console: Console, question: Question, *, grade: Grade | None =
                         subtitle_align="right", border_style="green", padding=(0, 2)))  # fmt: skip
 
 
+# Why two keys show the same interval (cvquiz.practice.scheduler.Tie).
+TIE_REASONS = {
+    "steps": "both repeat a learning step",
+    "minimum": "a review is at least a day away",
+    "maximum": "both reach the maximum interval",
+    "rounding": "their intervals are under a day apart and reviews fall on whole days",
+    "fuzz": "the fuzz (a small spread, fixed per card) put them on the same day",
+}
+
+
+def tie_lines(intervals: Mapping[Rating, timedelta], ties: Mapping[Rating, str]) -> list[Text]:
+    """One dim line per group of keys that show the same interval, saying why."""
+    groups: dict[timedelta, list[Rating]] = {}
+    for r in Rating:
+        if r in ties:
+            groups.setdefault(intervals[r], []).append(r)
+    lines = []
+    for group in groups.values():
+        why = "; ".join(TIE_REASONS.get(t, t) for t in dict.fromkeys(ties[r] for r in group))
+        names = " = ".join(r.label for r in group)
+        lines.append(Text(f" {names} {format_interval(intervals[group[0]])}: {why}", style="dim"))
+    return lines
+
+
 def render_rating_bar(
     console: Console,
     intervals: Mapping[Rating, timedelta],
     *,
     suggested: Rating | None = None,
     has_demo: bool = False,
+    ties: Mapping[Rating, str] | None = None,
 ) -> None:
+    """The four keys, each with exactly the interval it gives; a tie says why."""
     text = Text(" ")
     for i, r in enumerate(Rating):
         if i:
@@ -209,6 +264,8 @@ def render_rating_bar(
         text.append(r.label, style=f"bold {style} reverse" if r == suggested else style)
         text.append(f" {format_interval(intervals[r])}")
     console.print(text)
+    for line in tie_lines(intervals, ties or {}):
+        console.print(line)
     first = (
         (("Enter", f"= {suggested.label} (suggested)"), ("1-4", "choose"))
         if suggested
@@ -288,6 +345,15 @@ def render_summary(console: Console, summary: Summary, *, now: datetime) -> None
                 (format_interval(summary.next_due - now), "bold"),
                 f" · {summary.due_tomorrow} due by the end of tomorrow",
             )  # fmt: skip
+        )
+    if summary.learning_due:
+        lines.append(
+            Text(
+                f"{plural(summary.learning_due, 'learning card')} due within "
+                f"{format_interval(summary.learn_ahead)}: practise again to finish "
+                f"{'it' if summary.learning_due == 1 else 'them'}",
+                style="yellow",
+            )
         )
     for key in summary.leeches:
         lines.append(

@@ -51,3 +51,32 @@ def demo_run(result: DemoResult, question: Question | None) -> dict[str, Any]:
     if question is not None:
         data["question"] = question_ref(question)
     return data
+
+
+def deck_plan(view: Any) -> dict[str, Any]:  # view: cvquiz.practice.planning.PlanView
+    """`plan --json`: the interview, each card's planned reviews and recall on the day, per day."""
+    deck = view.deck
+    by_key = view.library.by_key()
+    return {
+        "interview": deck.plan.at.isoformat(),
+        "target": deck.plan.target,
+        "now": deck.now.isoformat(),
+        "reviews": deck.reviews,
+        "ready": deck.ready,
+        "cards": len(view.library.questions),
+        "plain_fsrs": {"reviews": view.plain_reviews, "short_of_target": view.plain_short},
+        "per_day": [{"day": d.isoformat(), "reviews": n} for d, n in deck.per_day],
+        "plan": [
+            {
+                "key": c.key,
+                "number": by_key[c.key].number if c.key in by_key else None,
+                "reviews": [
+                    {"at": s.at.isoformat(), "kind": s.kind, "recall": round(s.recall, 4)}
+                    for s in c.steps
+                ],  # fmt: skip
+                "recall_if_stopped": round(c.recall_if_stopped, 4),
+                "recall_planned": round(c.recall_planned, 4),
+            }
+            for c in deck.cards.values()
+        ],
+    }

@@ -62,8 +62,19 @@ def practice(
             "--retention", help="Desired recall when a card comes due, 0.7-0.97 (default 0.9)."
         ),
     ] = None,
+    learn_ahead: Annotated[
+        int | None,
+        typer.Option(
+            "--learn-ahead",
+            metavar="MIN",
+            help="Learning steps due within MIN minutes come back this session (default 20).",
+        ),
+    ] = None,
     save: Annotated[
-        bool, typer.Option("--save", help="Remember --retention and --new as your defaults.")
+        bool,
+        typer.Option(
+            "--save", help="Remember --retention, --new and --learn-ahead as your defaults."
+        ),
     ] = False,
 ) -> None:
     """Practise with spaced repetition: due cards first, then new ones.
@@ -81,20 +92,33 @@ def practice(
         get_library(ctx), topics=topic or [], difficulties=difficulty or [], tags=tag or []
     )
     options = SessionOptions(
-        retention=retention, new_per_day=new, save=save, limit=limit, cram=cram,
-        fuzz=not _fixed_clock(),
+        retention=retention, new_per_day=new, learn_ahead_minutes=learn_ahead, save=save,
+        limit=limit, cram=cram, fuzz=not _fixed_clock(),
     )  # fmt: skip
     con = console()
     with _open_store() as store:
         session = start_session(questions, store, clock=utc_now, options=options)
         if save:
-            view.render_saved(con, retention=session.scheduler.retention, new_per_day=new)
+            view.render_saved(
+                con, retention=session.scheduler.retention, new_per_day=new,
+                learn_ahead=session.learn_ahead if learn_ahead is not None else None,
+            )  # fmt: skip
         if session.idle is not None:
+            filters = " ".join(
+                f"{flag} {value}"
+                for flag, values in (
+                    ("--topic", topic),
+                    ("--difficulty", difficulty),
+                    ("--tag", tag),
+                )
+                for value in values or []
+            )
             view.render_nothing_due(
-                con, session.idle, now=session.clock(), filtered=bool(topic or difficulty or tag)
+                con, session.idle, now=session.clock(), filtered=bool(filters), filters=filters
             )
             return
-        view.render_start(con, session.queue, cram=cram, retention=session.scheduler.retention)
+        view.render_start(con, session.queue, cram=cram, retention=session.scheduler.retention,
+                          plan=session.plan)  # fmt: skip
         if _has_terminal():
             keys = KeyInput(answer_reader(con, view.answer_prompt()))
         else:
