@@ -23,7 +23,9 @@ def _usage_line(exc: UsageError, ctx: typer.Context) -> str:
         where = exc.ctx.command_path
     else:  # a parser error carries no context: name the command being invoked, if any
         where = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
-    return f"{exc.format_message().rstrip('.')} (see {where} -h)"
+    # One line: Click lays out some messages on several ("Choose from:\n\tbash,\n\tzsh").
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    return f"{message} (see {where} -h)"
 
 
 class _Group(TyperGroup):

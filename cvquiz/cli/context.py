@@ -24,6 +24,8 @@ from cvquiz.inert import has_controls, inert, json_escaped
 
 def fail(message: str, exit_code: int = 2) -> typer.Exit:
     """Print one error line on stderr; the message is plain text (it may quote [brackets]), never markup."""
+    # One line, always: a value quoted in the message may hold a line break.
+    message = message.replace("\r\n", "␤").replace("\n", "␤").replace("\r", "␤")
     err_console().print(Text.assemble(("cvquiz: error: ", "bold red"), message), soft_wrap=True)
     return typer.Exit(exit_code)
 

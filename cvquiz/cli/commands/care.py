@@ -16,6 +16,12 @@ def _home() -> Path:
     return home_dir()
 
 
+def _checked(path: Path, command: str) -> Path:
+    from cvquiz.paths import expand_path
+
+    return expand_path(path, option=command)
+
+
 def backup(
     path: Annotated[
         Path,
@@ -28,7 +34,7 @@ def backup(
     from cvquiz.practice.care import backup as make_backup
     from cvquiz.words import plural
 
-    done = make_backup(_home(), path, now=utc_now())
+    done = make_backup(_home(), _checked(path, "backup"), now=utc_now())
     console().print(
         f"Backed up {plural(done.reviews, 'review')} to {display_path(done.path)}.", soft_wrap=True
     )
@@ -42,6 +48,8 @@ def restore(
     from cvquiz.clock import utc_now
     from cvquiz.paths import display_path
     from cvquiz.practice.care import restore as restore_backup
+
+    path = _checked(path, "restore")
     from cvquiz.words import plural
 
     done = restore_backup(_home(), path, now=utc_now())
