@@ -47,6 +47,6 @@ def test_the_command_marks_the_current_retention(tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.output
     rows = [line for line in shown.output.splitlines() if "%" in line and "█" in line]
     assert len(rows) == len(RETENTIONS) and [r[0] for r in rows].count("▶") == 1
-    assert rows[4].startswith("▶  90%")
+    assert rows[4].startswith("▶ 90%")
     data = json.loads(CliRunner().invoke(app, ["plan", "--simulate", "--json"], env=env).output)
     assert data["retention"] == 0.9 and len(data["costs"]) == len(RETENTIONS)

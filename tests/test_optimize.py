@@ -110,3 +110,28 @@ def test_the_command_on_a_short_log_says_why_it_keeps_the_defaults(tmp_path: Pat
         bad.output.strip()
         == "cvquiz: error: optimize --revert: no earlier parameters to go back to"
     )
+
+
+def test_adopted_parameters_rebuild_the_states_so_doctor_stays_healthy(tmp_path: Path) -> None:
+    """States follow the parameters: after an adoption (and a revert) each card's state is a
+    replay of its log with the parameters saved, which is what `doctor` checks."""
+    from practice_helpers import record
+
+    from cvquiz.practice import care, planning
+    from cvquiz.practice.scheduler import Scheduler
+
+    scheduler = Scheduler(fuzz=False)
+    with open_store(tmp_path, now=NOW) as store:
+        for i, rating in enumerate((Rating.GOOD, Rating.GOOD, Rating.AGAIN, Rating.EASY)):
+            record(store, "b/q1", rating, now=NOW + timedelta(days=i), scheduler=scheduler,
+                   session_id="s")  # fmt: skip
+        before = store.card_state("b/q1")
+        opt.adopt(store, tuple(w * 1.05 for w in opt.default_parameters()))
+        planning.rebuild_with_parameters(store)
+        after = store.card_state("b/q1")
+        assert after.stability != before.stability and after.due == before.due
+    assert care.doctor(tmp_path, repair=False, now=NOW).healthy
+    with open_store(tmp_path, now=NOW) as store:
+        planning.revert_parameters(store)
+        assert store.card_state("b/q1") == before
+    assert care.doctor(tmp_path, repair=False, now=NOW).healthy

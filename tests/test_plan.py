@@ -107,10 +107,10 @@ def test_the_plan_command_sets_shows_moves_and_clears(tmp_path: Path) -> None:
     assert "No interview plan is set" in run(home, "plan").output
     shown = run(home, "plan", "--interview", "2026-12-09", "--target", "0.85")
     assert shown.exit_code == 0, shown.output
-    out = shown.output
+    out = " ".join(shown.output.split())  # as read, whatever the wrapping
     assert "Interview Wed Dec 9 (in 14 days) · target 85% recall on the day" in out
     assert "40/40 reach the target" in out and "plain FSRS at 85%" in out
-    assert "Due today (10), and why" in out and "Q1   new: learned now" in out
+    assert "Due today (10), and why" in out and "Q1 new: learned now" in out
     data = json.loads(run(home, "plan", "--json").output)
     assert data["target"] == 0.85 and data["interview"] == "2026-12-09T04:00:00+00:00"
     assert data["ready"] == 40 and data["reviews"] == sum(d["reviews"] for d in data["per_day"])

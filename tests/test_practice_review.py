@@ -252,13 +252,14 @@ def test_the_last_representable_day_still_works(home: Path) -> None:
 
 
 def test_undo_with_nothing_to_undo_keeps_the_answer_and_the_rating_prompt(home: Path) -> None:
-    result = run(home, ["practice", "--limit", "1"], "\nu\n3\n")
+    # Easy: the card graduates (Good would bring its next learning step back in the session)
+    result = run(home, ["practice", "--limit", "1"], "\nu\n4\n")
     assert result.exit_code == 0, result.output
     out = result.output
     assert out.count("Nothing to undo in this session.") == 1
     assert out.count("Q1 · resnet") == 1  # the card was not drawn again
-    assert out.index("Answer") < out.index("Nothing to undo") < out.index("→ Q1 good")
-    assert log(home) == [("what-is-resnet", 3)]
+    assert out.index("Answer") < out.index("Nothing to undo") < out.index("→ Q1 easy")
+    assert log(home) == [("what-is-resnet", 4)]
 
 
 # --------------------------------------------------------------------------- 7. undo after a skip

@@ -211,12 +211,16 @@ def test_a_damaged_phase_is_still_one_error_naming_the_review(tmp_path, world) -
 
 
 def old_queue_from_store(questions, store, *, scheduler, now, new_per_day, limit, cram, tz):
-    """queue_from_store's queue as it was: built from every card's state."""
+    """queue_from_store's queue as it was: built from every card's state (and, for cram, the
+    cards failed today read from the whole log)."""
     day = study_day(now, tz=tz)
+    keys = {q.key for q in questions}
+    since = day_start(day, tz=tz)
+    failed = {r.key for r in store.reviews() if r.rating == Rating.AGAIN and r.reviewed_at >= since}
     return build_queue(
         questions, store.card_states(), now=now, scheduler=scheduler, new_limit=new_per_day,
-        new_done_today=store.first_reviews_since(day_start(day, tz=tz)), limit=limit, cram=cram,
-        skipped=store.skipped(day), tz=tz,
+        new_done_today=store.first_reviews_since(since), limit=limit, cram=cram,
+        skipped=store.skipped(day), tz=tz, failed=failed & keys if cram else frozenset(),
     )  # fmt: skip
 
 

@@ -30,7 +30,7 @@ from cvquiz.practice.migrations import (
     schema_problems,
 )
 from cvquiz.practice.records import UnusableStore
-from cvquiz.practice.store import BUSY_TIMEOUT_S, open_store
+from cvquiz.practice.store import BUSY_TIMEOUT_S, Store, open_store
 
 
 @dataclass(frozen=True)
@@ -213,17 +213,27 @@ def _swap(path: Path, temp: Path, kept: Path) -> None:
 # --------------------------------------------------------------------------- doctor
 
 
+def _replayer(store: Store):  # -> Replay
+    """Replays with the parameters the states were computed with: `optimize`'s, once adopted."""
+    from cvquiz.practice.optimize import saved_parameters
+    from cvquiz.practice.scheduler import Scheduler
+
+    try:
+        parameters = saved_parameters(store)
+    except CvquizError:
+        parameters = None  # damaged saved parameters: the defaults, and the states will tell
+    return Scheduler(fuzz=False, parameters=parameters).replay
+
+
 def doctor(home: Path, *, repair: bool, now: datetime) -> Checkup:
     """Integrity, schema, every log row, and each card's state against a replay of its log;
     `repair` rebuilds the card states from the log (after a backup) when only they are wrong."""
-    from cvquiz.practice.scheduler import Scheduler
-
     path = db_path(home)
     if not os.path.lexists(path):
         return Checkup(path, [], [], exists=False)
-    replay = Scheduler(fuzz=False).replay
     try:
         with open_store(home, now=now, read_only=True) as store:
+            replay = _replayer(store)
             audit = store.audit(replay=replay)
     except UnusableStore as exc:
         return Checkup(path, [exc.message], [exc.message])
