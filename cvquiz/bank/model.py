@@ -1,4 +1,5 @@
-"""The bank's records: concepts, misconceptions, questions, banks and the library (plain data, no I/O)."""
+"""The bank's records: concepts, misconceptions, probes, questions, banks and the library (plain
+data, no I/O)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,26 @@ class Misconception:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """A follow-up an interviewer asks after the answer, graded by its own concepts."""
+
+    prompt: str
+    answer: str  # a short model answer an interviewer would accept
+    concepts: tuple[Concept, ...]
+    misconceptions: tuple[Misconception, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "prompt": self.prompt,
+            "answer": self.answer,
+            "concepts": [c.to_dict() for c in self.concepts],
+        }
+        if self.misconceptions:
+            data["misconceptions"] = [m.to_dict() for m in self.misconceptions]
+        return data
+
+
+@dataclass(frozen=True)
 class Question:
     """One question of a bank; `key` (bank-id/question-id) is what progress is stored under."""
 
@@ -58,6 +79,7 @@ class Question:
     related: tuple[str, ...] = ()
     demo: str | None = None
     misconceptions: tuple[Misconception, ...] = ()
+    probes: tuple[Probe, ...] = ()
 
     @property
     def key(self) -> str:
@@ -79,6 +101,8 @@ class Question:
         data["concepts"] = [c.to_dict() for c in self.concepts]
         if self.misconceptions:
             data["misconceptions"] = [m.to_dict() for m in self.misconceptions]
+        if self.probes:
+            data["probes"] = [p.to_dict() for p in self.probes]
         data["related"] = list(self.related)
         if self.demo is not None:
             data["demo"] = self.demo

@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cvquiz.bank.model import DIFFICULTIES, Bank, Concept, Misconception, Question
+from cvquiz.bank.model import DIFFICULTIES, Bank, Concept, Misconception, Probe, Question
 from cvquiz.bank.yaml_source import parse, read_text
 from cvquiz.errors import CvquizError
 from cvquiz.paths import display_path
@@ -21,12 +21,14 @@ if TYPE_CHECKING:  # a bank from the cache never needs yaml: it is imported when
 BANK_KEYS = ("id", "title", "chapter", "source", "questions")
 QUESTION_KEYS = (
     "number", "id", "topic", "tags", "difficulty", "question", "answer",
-    "code", "concepts", "misconceptions", "related", "demo",
+    "code", "concepts", "misconceptions", "probes", "related", "demo",
 )  # fmt: skip
 CONCEPT_KEYS = ("name", "core", "synonyms")
 MISCONCEPTION_KEYS = ("name", "phrases", "why")
+PROBE_KEYS = ("prompt", "answer", "concepts", "misconceptions")
 MAX_CONCEPTS = 6
 MAX_MISCONCEPTIONS = 8
+MAX_PROBES = 4
 MAX_TEXT_CHARS = 10_000  # any one text (a question, an answer, ...): a long essay, not a bank
 # Question and chapter numbers: YAML's 0x.., 0o.. and 1:30 forms build ints of any size, which
 # Python then refuses to print (over 4,300 digits); no bank numbers its questions past this.
@@ -186,6 +188,17 @@ def check_bank(path: str | os.PathLike[str], *, demo_ids: Collection[str]) -> Ba
     )
 
 
+def _known_keys(
+    check: _Checker, item: Mapping[Any, Any], where: tuple[Any, ...], keys: Sequence[str], what: str
+) -> None:
+    """Every key of the map is one of `keys`; `what` begins the error ("question 'x': unknown key")."""
+    for key in item:
+        if key not in keys:
+            raise check.fail(
+                where + (key,), f"{what} '{_name(key)}' (valid: {', '.join(keys)})", at_key=True
+            )
+
+
 def _label(raw: Mapping[str, Any], index: int) -> str:
     qid = raw.get("id")
     return f"question '{qid}'" if isinstance(qid, str) and qid else f"question #{index + 1}"
@@ -240,13 +253,7 @@ def _question(check: _Checker, bank_id: str, index: int, raw: Any) -> Question:
     if not isinstance(raw, dict):
         raise check.fail(at, f"question #{index + 1} must be a map (got {_type_name(raw)})")
     label = _label(raw, index)
-    for key in raw:
-        if key not in QUESTION_KEYS:
-            raise check.fail(
-                at + (key,),
-                f"{label}: unknown key '{_name(key)}' (valid: {', '.join(QUESTION_KEYS)})",
-                at_key=True,
-            )
+    _known_keys(check, raw, at, QUESTION_KEYS, f"{label}: unknown key")
     number = raw.get("number")
     if number is None:
         raise check.fail(at, f"{label}: number is missing")
@@ -291,6 +298,7 @@ def _question(check: _Checker, bank_id: str, index: int, raw: Any) -> Question:
         code=code,
         concepts=_concepts(check, raw, at, label),
         misconceptions=_misconceptions(check, raw, at, label),
+        probes=_probes(check, raw, at, label),
         related=_slug_list(check, raw, at + ("related",), f"{label}: related"),
         demo=demo,
     )
@@ -311,13 +319,7 @@ def _concepts(
         where = path + (i,)
         if not isinstance(item, dict):
             raise check.fail(where, f"{label}: a concept must be a map with name and synonyms")
-        for key in item:
-            if key not in CONCEPT_KEYS:
-                raise check.fail(
-                    where + (key,),
-                    f"{label}: unknown concept key '{_name(key)}' (valid: {', '.join(CONCEPT_KEYS)})",
-                    at_key=True,
-                )
+        _known_keys(check, item, where, CONCEPT_KEYS, f"{label}: unknown concept key")
         name = _text(check, item, where + ("name",), f"{label}: concept name", required=True)
         synonyms = item.get("synonyms") or []
         if not isinstance(synonyms, list) or not all(
@@ -356,14 +358,7 @@ def _misconceptions(
             raise check.fail(
                 where, f"{label}: a misconception must be a map with name, phrases and why"
             )
-        for key in item:
-            if key not in MISCONCEPTION_KEYS:
-                raise check.fail(
-                    where + (key,),
-                    f"{label}: unknown misconception key '{_name(key)}' "
-                    f"(valid: {', '.join(MISCONCEPTION_KEYS)})",
-                    at_key=True,
-                )
+        _known_keys(check, item, where, MISCONCEPTION_KEYS, f"{label}: unknown misconception key")
         what = f"{label}: misconception"
         name = _text(check, item, where + ("name",), f"{what} name", required=True)
         why = _text(check, item, where + ("why",), f"{what} '{name}': why", required=True)
@@ -379,6 +374,35 @@ def _misconceptions(
             )
         found.append(Misconception(name=name, phrases=tuple(phrases), why=why))
     return tuple(found)
+
+
+def _probes(
+    check: _Checker, raw: Mapping[str, Any], at: tuple[Any, ...], label: str
+) -> tuple[Probe, ...]:
+    """The follow-ups an interviewer asks after the answer, each checked as a small question."""
+    value = raw.get("probes")
+    value = [] if value is None else value
+    path = at + ("probes",)
+    if not isinstance(value, list):
+        raise check.fail(path, f"{label}: probes must be a list (got {_type_name(value)})")
+    if len(value) > MAX_PROBES:
+        raise check.fail(path, f"{label}: at most {MAX_PROBES} probes (got {len(value)})")
+    probes = []
+    for i, item in enumerate(value):
+        where, what = path + (i,), f"{label}: probe #{i + 1}"
+        if not isinstance(item, dict):
+            raise check.fail(where, f"{what} must be a map with prompt, answer and concepts")
+        _known_keys(check, item, where, PROBE_KEYS, f"{what}: unknown key")
+        prompt = _text(check, item, where + ("prompt",), f"{what}: prompt", required=True)
+        answer = _text(check, item, where + ("answer",), f"{what}: answer", required=True)
+        concepts = _concepts(check, item, where, what)
+        if not concepts:  # a probe is graded by its concepts alone
+            raise check.fail(
+                where + ("concepts",) if "concepts" in item else where,
+                f"{what}: needs at least one concept",
+            )
+        probes.append(Probe(prompt, answer, concepts, _misconceptions(check, item, where, what)))
+    return tuple(probes)
 
 
 def _check_references(
