@@ -43,7 +43,9 @@ def test_every_key_in_a_scripted_session(home: Path) -> None:
     out = result.output
     assert "Practice 3 cards: 0 due, 3 new · retention 90%" in out
     assert out.count(BAR) == 4
-    assert "Q1 · resnet · ⚡ easy" in out and "new · 1/3" in out and "new · 3/4" in out
+    assert "Q1 · resnet · ⚡ easy" in out and "new · 1/3" in out and "new · 3/5" in out
+    # Good on a new card: its 10-minute learning step comes back in this session.
+    assert "→ Q1 good · again before the session ends" in out and "due · 5/5" in out
     assert "Undid again on Q2; here it is again." in out
     assert "→ Q2 again · again before the session ends" in out
     assert "'x' is not a rating; press 1 again, 2 hard, 3 good or 4 easy" in out
@@ -53,6 +55,7 @@ def test_every_key_in_a_scripted_session(home: Path) -> None:
     assert "3 cards · 3 reviews · " in out and "s · 1 skipped" in out
     assert "again 1 · hard 0 · good 1 · easy 1   again-rate 33%" in out
     assert "Next due: in 1m · 2 due by the end of tomorrow" in out
+    assert "2 learning cards due within 20m: practise again to finish them" in out
     assert log(home) == [
         ("what-is-resnet", 3),
         ("degradation-problem", 1),

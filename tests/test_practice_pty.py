@@ -43,7 +43,7 @@ def reviews(home: Path) -> list[tuple[str, int]]:
 
 def test_single_keys_in_a_terminal(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    child = spawn(home, "--limit", "3")
+    child = spawn(home, "--limit", "3", "--learn-ahead", "0")  # no learning step comes back
     child.expect("1/3")
     child.send("\r")  # Enter reveals
     child.expect("Answer")
@@ -76,7 +76,7 @@ def test_single_keys_in_a_terminal(tmp_path: Path) -> None:
 
 def test_ctrl_c_ends_with_the_summary_status_130_and_a_sane_terminal(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    child = spawn(home)
+    child = spawn(home, "--learn-ahead", "0")
     child.expect("1/10")
     child.send(" ")
     child.expect("Answer")
@@ -95,7 +95,7 @@ def test_ctrl_c_ends_with_the_summary_status_130_and_a_sane_terminal(tmp_path: P
 
 def test_u_with_nothing_to_undo_keeps_the_answer_on_screen(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    child = spawn(home, "--limit", "1")
+    child = spawn(home, "--limit", "1", "--learn-ahead", "0")
     child.expect("1/1")
     child.send(" ")
     child.expect("Answer")
@@ -112,7 +112,7 @@ def test_u_with_nothing_to_undo_keeps_the_answer_on_screen(tmp_path: Path) -> No
 
 def test_typed_answer_in_a_terminal(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    child = spawn(home, "--typed", "--limit", "1")
+    child = spawn(home, "--typed", "--limit", "1", "--learn-ahead", "0")
     child.expect("Your answer")
     child.sendline("residual functions with skip connections")
     child.expect("2/4 key concepts")
@@ -128,7 +128,7 @@ def test_typed_answer_in_a_terminal(tmp_path: Path) -> None:
 
 def test_sigkill_mid_session_loses_no_acknowledged_rating(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    child = spawn(home, "--limit", "10")
+    child = spawn(home, "--limit", "10", "--learn-ahead", "0")
     for n in range(1, 7):
         child.expect(f"{n}/10")
         child.send(" ")
@@ -200,7 +200,7 @@ def test_scrolling_back_reads_each_confirmation_once(tmp_path: Path) -> None:
     """The screen is never cleared: a clear pushed the old screen into the scrollback and the
     next card repeated its notes, so each rating, skip and undo line showed twice."""
     home = tmp_path / "home"
-    child = spawn(home, "--limit", "3")
+    child = spawn(home, "--limit", "3", "--learn-ahead", "0")
     child.logfile_read = (
         io.StringIO()
     )  # everything the terminal received, as the scrollback holds it

@@ -265,25 +265,32 @@ def test_undo_with_nothing_to_undo_keeps_the_answer_and_the_rating_prompt(home: 
 # --------------------------------------------------------------------------- 7. undo after a skip
 
 
-def test_undo_does_not_bring_back_a_card_skipped_until_tomorrow(store) -> None:
+def test_undo_takes_back_the_last_action_a_skip_included(store) -> None:
+    """`u` undoes the newest action, whatever it was: here the skip, then the two ratings."""
     session = start_session(
         QUESTIONS[:2], store, clock=lambda: NOW, options=SessionOptions(fuzz=False), tz=UTC
     )
     session.rate(Rating.AGAIN)  # Q1 -> again later
     session.rate(Rating.AGAIN)  # Q2 -> again later
     assert session.skip().key == KEYS[0]
+    assert store.skipped(NOW.date()) == {KEYS[0]}
+    assert session.undo().item.key == KEYS[0]  # the skip: Q1 is back, at the front
+    assert store.skipped(NOW.date()) == set() and session.current.key == KEYS[0]
     assert session.undo().item.key == KEYS[1]
     assert session.undo().item.key == KEYS[0]
-    assert [(it.key, it.kind) for it in session.queue] == [(KEYS[1], "new")]
-    assert store.reviews() == [] and store.skipped(NOW.date()) == {KEYS[0]}
+    assert [(it.key, it.kind) for it in session.queue] == [(KEYS[0], "new"), (KEYS[1], "new")]
+    assert store.reviews() == [] and session.undo() is None
 
 
-def test_undoing_a_skipped_cards_rating_says_it_stays_skipped(home: Path) -> None:
+def test_undoing_a_skip_says_the_card_is_back(home: Path) -> None:
     result = run(home, ["practice", "--limit", "2"], "\n1\n\n1\ns\nu\nu\nq\n")
     assert result.exit_code == 0, result.output
-    assert "Undid again on Q2; here it is again." in result.output
-    assert "Undid again on Q1; it stays skipped until tomorrow." in result.output
-    assert log(home) == []
+    out = result.output
+    assert out.index("Skipped Q1 until tomorrow.") < out.index(
+        "Undid the skip of Q1; here it is again."
+    )
+    assert out.index("Undid the skip of Q1") < out.index("Undid again on Q2; here it is again.")
+    assert log(home) == [("what-is-resnet", 1)]
 
 
 # --------------------------------------------------------------------------- 8. undo across sessions

@@ -299,13 +299,19 @@ def test_the_index_migration_keeps_every_row_as_it_was(tmp_path: Path, world) ->
     migrate(db, path, now=NOW, migrations=older)
     db.execute("ATTACH DATABASE ? AS src", (str(home / "progress.db"),))
     for table in ("reviews", "cards", "skips", "settings"):
-        db.execute(f"INSERT INTO main.{table} SELECT * FROM src.{table}")  # noqa: S608
+        # the older schema's columns only: later migrations add some (m004: reviews.interview)
+        cols = ", ".join(r[1] for r in db.execute(f"PRAGMA main.table_info({table})"))
+        db.execute(f"INSERT INTO main.{table} SELECT {cols} FROM src.{table}")  # noqa: S608
     db.execute("DETACH DATABASE src")
+
+    tables = ("reviews", "cards", "skips", "settings")
+    # The older schema's columns: later migrations may add columns (m004: reviews.interview).
+    columns = {t: ", ".join(r[1] for r in db.execute(f"PRAGMA table_info({t})")) for t in tables}
 
     def snapshot() -> dict[str, list[tuple]]:
         return {
-            t: db.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()  # noqa: S608
-            for t in ("reviews", "cards", "skips", "settings")
+            t: db.execute(f"SELECT {columns[t]} FROM {t} ORDER BY rowid").fetchall()  # noqa: S608
+            for t in tables
         }
 
     before = snapshot()

@@ -61,6 +61,13 @@ def run_probe(*args: str) -> dict:
         ["doctor"],
         ["backup", "--help"],
         ["restore", "--help"],
+        ["suspend", "24", "bottleneck-block"],
+        ["unsuspend", "24"],
+        ["bury", "24"],
+        ["unbury", "24"],
+        ["flag", "24", "--color", "green"],
+        ["list", "--suspended"],
+        ["list", "--flagged", "--json"],
     ],
 )
 def test_commands_without_demos_import_neither_torch_nor_a_demo(args: list[str]) -> None:

@@ -38,7 +38,7 @@ def test_migrations_run_once_in_order_and_wal_is_on(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with open_store(home, now=NOW) as s:
         assert applied_migrations(s) == [
-            "m001_initial", "m002_skips_and_settings", "m003_indexes_for_scale",
+            "m001_initial", "m002_skips_and_settings", "m003_indexes_for_scale", "m004_card_marks",
         ]  # fmt: skip
     with open_store(home, now=NOW + timedelta(days=1)) as s:
         assert applied_migrations(s) == [m.__name__ for m in MIGRATIONS]
@@ -49,6 +49,7 @@ def test_migrations_run_once_in_order_and_wal_is_on(tmp_path: Path) -> None:
         ("m001_initial", "2026-11-25T12:00:00.000000Z"),
         ("m002_skips_and_settings", "2026-11-25T12:00:00.000000Z"),
         ("m003_indexes_for_scale", "2026-11-25T12:00:00.000000Z"),
+        ("m004_card_marks", "2026-11-25T12:00:00.000000Z"),
     ]
 
 
@@ -273,7 +274,9 @@ def test_migrations_register_in_order_and_refuse_a_duplicate_or_out_of_order_nam
 
 
 def test_the_real_migrations_keep_their_names_and_order() -> None:
-    assert MIGRATIONS.names == ("m001_initial", "m002_skips_and_settings", "m003_indexes_for_scale")
+    assert MIGRATIONS.names == (
+        "m001_initial", "m002_skips_and_settings", "m003_indexes_for_scale", "m004_card_marks",
+    )  # fmt: skip
 
 
 def test_migrate_applies_a_registry_in_order_once_and_records_each_name(tmp_path: Path) -> None:
@@ -315,7 +318,7 @@ def test_an_older_store_gets_only_the_missing_migration(tmp_path: Path) -> None:
     old.close()
     with open_store(home, now=NOW) as s:
         assert applied_migrations(s) == [
-            "m001_initial", "m002_skips_and_settings", "m003_indexes_for_scale",
+            "m001_initial", "m002_skips_and_settings", "m003_indexes_for_scale", "m004_card_marks",
         ]  # fmt: skip
         s.set_setting("retention", "0.85")  # m002's table is there
     db = sqlite3.connect(home / "progress.db")
@@ -323,6 +326,7 @@ def test_an_older_store_gets_only_the_missing_migration(tmp_path: Path) -> None:
         ("m001_initial", "2026-01-01T00:00:00.000000Z"),
         ("m002_skips_and_settings", "2026-11-25T12:00:00.000000Z"),
         ("m003_indexes_for_scale", "2026-11-25T12:00:00.000000Z"),
+        ("m004_card_marks", "2026-11-25T12:00:00.000000Z"),
     ]
 
 

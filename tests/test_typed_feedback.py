@@ -152,7 +152,7 @@ LEFT, HOME, END, UP, DELETE = "\x1b[D", "\x1b[H", "\x1b[F", "\x1b[A", "\x1b[3~"
 @pytest.mark.slow
 def test_arrow_keys_home_end_delete_and_history_edit_a_typed_answer(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    child = _spawn(home, "--typed", "--limit", "2")
+    child = _spawn(home, "--typed", "--limit", "2", "--learn-ahead", "0")
     child.expect("Your answer")
     # Typed out of order, then put right with the arrow keys, Home, End and Delete.
     child.send("skip connections" + HOME + "residual functions with " + END + "!" + LEFT)

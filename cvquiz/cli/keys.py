@@ -20,8 +20,13 @@ from cvquiz.practice.scheduler import Rating
 if TYPE_CHECKING:
     from rich.console import Console
 
-ActionKind = Literal["reveal", "rate", "accept", "undo", "skip", "demo", "quit", "invalid"]
-COMMANDS: dict[str, ActionKind] = {"u": "undo", "s": "skip", "d": "demo", "q": "quit"}
+ActionKind = Literal[
+    "reveal", "rate", "accept", "undo", "skip", "suspend", "flag", "demo", "quit", "invalid"
+]
+# s skip buries the card until tomorrow; ! suspends it (as in Anki); f toggles its red flag.
+COMMANDS: dict[str, ActionKind] = {
+    "u": "undo", "s": "skip", "!": "suspend", "f": "flag", "d": "demo", "q": "quit",
+}  # fmt: skip
 RATING_WORDS = {
     **{str(int(r)): r for r in Rating},
     **{r.label: r for r in Rating},

@@ -9,8 +9,9 @@ from cvquiz.bank.model import Question
 from cvquiz.cli.keys import Keys
 from cvquiz.errors import CvquizError
 from cvquiz.practice.grading import Grade, grade_answer
+from cvquiz.practice.marks import FLAG_COLORS
 from cvquiz.practice.queue import Item
-from cvquiz.practice.session import Session, Summary
+from cvquiz.practice.session import Flagged, Rated, Removed, Session, Summary
 from cvquiz.practice.store import UndoRefused
 from cvquiz.render import practice as view
 
@@ -35,27 +36,58 @@ def run_demo_for(console: Console, question: Question) -> None:
     render_result(console, result, question=question)
 
 
-def _undo(console: Console, session: Session) -> Text:
+def _undo(console: Console, session: Session) -> Rated | Removed | Flagged | None:
+    """Undo the last action and say what was undone; None when nothing was."""
     try:
         undone = session.undo()
     except UndoRefused:
-        return view.render_note(
+        view.render_note(
             console,
             "Cannot undo: another session has rated that card since; its rating stands.",
             style="yellow",
         )
+        return None
     if undone is None:
-        return view.render_note(console, "Nothing to undo in this session.", style="yellow")
+        view.render_note(console, "Nothing to undo in this session.", style="yellow")
+        return None
+    number = undone.item.question.number
+    if isinstance(undone, Flagged):
+        was = FLAG_COLORS[undone.before - 1] if undone.before else "no"
+        view.render_note(console, f"Undid the flag of Q{number}; it has {was} flag again.")
+        return undone
+    what = (
+        f"{undone.rating.label} on" if isinstance(undone, Rated)
+        else "the skip of" if undone.how == "skip" else "the suspension of"
+    )  # fmt: skip
     shown = session.current is not None and session.current.key == undone.item.key
-    where = "here it is again" if shown else "it stays skipped until tomorrow"
-    return view.render_note(
-        console, f"Undid {undone.rating.label} on Q{undone.item.question.number}; {where}."
-    )
+    where = "here it is again" if shown else "it stays out of this session"
+    view.render_note(console, f"Undid {what} Q{number}; {where}.")
+    return undone
 
 
 def _skip(console: Console, session: Session, question: Question) -> Text:
     session.skip()
     return view.render_note(console, f"Skipped Q{question.number} until tomorrow.")
+
+
+def _suspend(console: Console, session: Session, question: Question) -> Text:
+    session.suspend()
+    return view.render_note(
+        console,
+        f"Suspended Q{question.number}: no session shows it until `cvquiz unsuspend "
+        f"{question.number}` (u undoes it now).",
+    )
+
+
+def _flag(console: Console, session: Session, question: Question) -> Text:
+    flagged = session.flag()
+    if not flagged.after:
+        return view.render_note(console, f"Unflagged Q{question.number}.")
+    return view.render_note(
+        console,
+        f"Flagged Q{question.number} {FLAG_COLORS[flagged.after - 1]} (`cvquiz list --flagged` "
+        "lists flagged cards).",
+    )
 
 
 def run(session: Session, *, console: Console, keys: Keys, typed: bool = False) -> Summary:
@@ -83,12 +115,18 @@ def _loop(session: Session, *, console: Console, keys: Keys, typed: bool) -> Non
         if action.kind == "quit":
             return
         if action.kind == "undo":
-            undone_before = len(session.rated)
-            _undo(console, session)
-            redraw = len(session.rated) != undone_before  # nothing undone: the card stays as is
+            # Nothing undone, or a flag (the card stays in front): the card stays as it is.
+            redraw = isinstance(_undo(console, session), Rated | Removed)
             continue
         if action.kind == "skip":
             _skip(console, session, item.question)
+            continue
+        if action.kind == "suspend":
+            _suspend(console, session, item.question)
+            continue
+        if action.kind == "flag":
+            _flag(console, session, item.question)
+            redraw = False
             continue
         if action.kind == "demo":
             run_demo_for(console, item.question)
@@ -135,14 +173,18 @@ def _rate(
         if answer.kind == "quit":
             return False
         if answer.kind == "undo":
-            undone_before = len(session.rated)
-            _undo(console, session)
-            if len(session.rated) == undone_before:
-                continue  # nothing undone: stay at this prompt, the answer still showing
+            if not isinstance(_undo(console, session), Rated | Removed):
+                continue  # nothing undone, or a flag: stay at this prompt, the answer showing
             return True
         if answer.kind == "skip":
             _skip(console, session, item.question)
             return True
+        if answer.kind == "suspend":
+            _suspend(console, session, item.question)
+            return True
+        if answer.kind == "flag":
+            _flag(console, session, item.question)
+            continue
         if answer.kind == "demo":
             run_demo_for(console, item.question)
             view.render_rating_bar(

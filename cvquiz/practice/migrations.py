@@ -111,6 +111,21 @@ def m003_indexes_for_scale(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX reviews_by_phase ON reviews (phase_before, rating)")
 
 
+@migration
+def m004_card_marks(db: sqlite3.Connection) -> None:
+    """Suspended and flagged cards (a row only for a card marked), and a column that marks the
+    reviews of a mock interview."""
+    db.execute(
+        """CREATE TABLE marks (
+            card_key TEXT PRIMARY KEY,
+            suspended INTEGER NOT NULL DEFAULT 0,
+            flag INTEGER NOT NULL DEFAULT 0,   -- 0 none, 1-4 Anki's red, orange, green, blue
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("ALTER TABLE reviews ADD COLUMN interview INTEGER NOT NULL DEFAULT 0")
+
+
 # --------------------------------------------------------------------------- applying it
 
 

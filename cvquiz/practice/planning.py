@@ -70,13 +70,22 @@ class PlanView:
     plain_reviews: int
     plain_short: int  # cards plain FSRS leaves under the target on the day
     library: Library
+    suspended: int = 0  # cards left out of the plan, as out of practice
+
+    @property
+    def cards(self) -> int:
+        """The cards the plan is for."""
+        return len(self.library.questions) - self.suspended
 
 
 def deck_plan(
     library: Library, store: Store, plan: InterviewPlan, *, now: datetime, new_per_day: int,
     tz: tzinfo | None = None,
 ) -> PlanView:  # fmt: skip
-    keys = [q.key for q in library.questions]
+    from cvquiz.practice.marks import suspended_keys
+
+    away = suspended_keys(store)
+    keys = [q.key for q in library.questions if q.key not in away]
     states = store.card_states()
     scheduler = scheduler_for(store, fuzz=False)
     from cvquiz.clock import day_start, study_day
@@ -90,7 +99,9 @@ def deck_plan(
         new_today=new_today, tz=tz,
     )  # fmt: skip
     short = sum(r < plan.target - 1e-9 for r in recall.values()) + (len(keys) - len(recall))
-    return PlanView(deck, count, short, library)
+    return PlanView(
+        deck, count, short, library, suspended=len(away & {q.key for q in library.questions})
+    )
 
 
 def simulate(
@@ -121,7 +132,10 @@ def planned_reviews(
     plan = saved_plan(store)
     if plan is None or plan.at <= now:
         return None
-    keys = [q.key for q in questions]
+    from cvquiz.practice.marks import suspended_keys
+
+    away = suspended_keys(store)  # a suspended card is out of the plan as it is out of practice
+    keys = [q.key for q in questions if q.key not in away]
     states = store.card_states()
     deck = interview_plan.plan_deck(keys, {k: s for k, s in states.items() if k in set(keys)},
                                     now=now, plan=plan, scheduler=scheduler_for(store, fuzz=False),

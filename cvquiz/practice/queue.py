@@ -11,6 +11,7 @@ from typing import Literal
 from cvquiz.bank.cache import collector_paused
 from cvquiz.bank.model import Question
 from cvquiz.clock import day_start, study_day
+from cvquiz.practice.marks import reviews_done_today, suspended_keys
 from cvquiz.practice.scheduler import CardState, Phase, Rating, Scheduler
 from cvquiz.practice.store import Store
 
@@ -43,8 +44,12 @@ class Idle:
     new_per_day: int
     cards: int  # cards in the selection: 0 when the filters match none
     new_left: int  # today's new-card allowance not yet spent
-    unseen: int  # cards of the selection never reviewed and not skipped
+    unseen: int  # cards of the selection never reviewed, not skipped and not suspended
     skipped: int  # cards of the selection skipped until tomorrow
+    suspended: int = 0  # cards of the selection suspended
+    reviews_per_day: int | None = None  # the daily review limit (None: none)
+    held: int = 0  # review cards due today that the daily review limit holds back
+    reviews_done: int = 0  # reviews today that the daily review limit counts
 
 
 def is_due(
@@ -96,8 +101,13 @@ def build_queue(
     failed: Collection[str] = frozenset(),
     learn_ahead: timedelta = LEARN_AHEAD,
     planned: Mapping[str, tuple[datetime, str]] | None = None,
+    suspended: Collection[str] = frozenset(),
+    review_limit: int | None = None,
 ) -> list[Item]:
     """Due cards (lowest predicted recall first), then new cards up to the day's limit.
+
+    Suspended cards never enter (cram included). `review_limit` (what is left of the daily review
+    limit) caps the due cards in the review phase; learning steps are never capped, as in Anki.
 
     With an interview plan (`planned`: each card's next planned review and why), a review card
     is due when the plan wants it today, not when plain FSRS would; learning steps are as ever.
@@ -109,7 +119,11 @@ def build_queue(
     reviewed = states if reviewed is None else reviewed
     # (question, key, place): each key made once, since a selection can hold 100,000 questions;
     # the place breaks ties, so equal cards keep the banks' order.
-    pool = [(q, k, i) for i, q in enumerate(questions) if (k := q.key) not in skipped]
+    pool = [
+        (q, k, i)
+        for i, q in enumerate(questions)
+        if (k := q.key) not in skipped and k not in suspended
+    ]
     fresh = (Item(q, None, 0.0, "cram" if cram else "new") for q, k, _ in pool if k not in reviewed)
     if cram:
         ranked = [
@@ -134,9 +148,24 @@ def build_queue(
             if (s := states.get(k)) is not None and wanted(k, s)
         ]  # fmt: skip
         due.sort(key=lambda p: (p[0].recall, p[0].state.due, p[1]))
-        seen = [it for it, _ in due]
+        seen = _capped([it for it, _ in due], review_limit)
     items = seen + list(islice(fresh, max(0, new_limit - new_done_today)))
     return items if limit is None else items[: max(0, limit)]
+
+
+def _capped(items: list[Item], review_limit: int | None) -> list[Item]:
+    """The items with at most `review_limit` cards in the review phase (the first ones)."""
+    if review_limit is None:
+        return items
+    left = max(0, review_limit)
+    kept = []
+    for it in items:
+        if it.state is not None and it.state.phase == Phase.REVIEW:
+            if not left:
+                continue
+            left -= 1
+        kept.append(it)
+    return kept
 
 
 def upcoming(
@@ -168,12 +197,15 @@ def queue_from_store(
     tz: tzinfo | None = None,
     learn_ahead: timedelta = LEARN_AHEAD,
     planned: Mapping[str, tuple[datetime, str]] | None = None,
+    reviews_per_day: int | None = None,
 ) -> tuple[list[Item], Idle | None]:
-    """Today's queue over these questions from the stored progress, and why it is empty if it is."""
+    """Today's queue over these questions from the stored progress, and why it is empty if it is
+    (`reviews_per_day`: the daily review limit, counted across sessions; cram ignores it)."""
     with collector_paused():
         return _queue_from_store(
             questions, store, scheduler=scheduler, now=now, new_per_day=new_per_day,
             limit=limit, cram=cram, tz=tz, learn_ahead=learn_ahead, planned=planned,
+            reviews_per_day=reviews_per_day,
         )  # fmt: skip
 
 
@@ -189,6 +221,7 @@ def _queue_from_store(
     tz: tzinfo | None,
     learn_ahead: timedelta,
     planned: Mapping[str, tuple[datetime, str]] | None = None,
+    reviews_per_day: int | None = None,
 ) -> tuple[list[Item], Idle | None]:
     day = study_day(now, tz=tz)
     today = day_start(day, tz=tz)
@@ -202,21 +235,41 @@ def _queue_from_store(
     )
     reviewed = set(states) if cram else store.card_keys()
     skipped = store.skipped(day)
+    suspended = suspended_keys(store)
     new_done = store.first_reviews_since(today)
+    review_left = reviews_done = None
+    if reviews_per_day is not None and not cram:
+        reviews_done = reviews_done_today(store, today)
+        review_left = max(0, reviews_per_day - reviews_done)
     keys = {q.key for q in questions}
     failed = failed_since(store, states, today, among=keys) if cram else set()
     queue = build_queue(
         questions, states, now=now, scheduler=scheduler, new_limit=new_per_day,
         new_done_today=new_done, limit=limit, cram=cram, skipped=skipped, tz=tz,
         reviewed=reviewed, failed=failed, learn_ahead=learn_ahead, planned=planned,
+        suspended=suspended, review_limit=review_left,
     )  # fmt: skip
     if queue:
         return queue, None
+    # Empty: the due review cards the limit held back are all that an uncapped queue would hold.
+    held = (
+        0
+        if review_left is None
+        else len(build_queue(
+            questions, states, now=now, scheduler=scheduler, new_limit=0, cram=cram,
+            skipped=skipped, tz=tz, reviewed=reviewed, learn_ahead=learn_ahead, planned=planned,
+            suspended=suspended,
+        ))
+    )  # fmt: skip
     return queue, Idle(
-        next_due=upcoming(store.card_states(), keys, now=now, tz=tz)[0],
+        next_due=upcoming(store.card_states(), keys - suspended, now=now, tz=tz)[0],
         new_per_day=new_per_day,
         cards=len(keys),
         new_left=max(0, new_per_day - new_done),
-        unseen=sum(1 for k in keys if k not in reviewed and k not in skipped),
-        skipped=len(keys & skipped),
+        unseen=sum(1 for k in keys - skipped - suspended if k not in reviewed),
+        skipped=len((keys & skipped) - suspended),
+        suspended=len(keys & suspended),
+        reviews_per_day=None if cram else reviews_per_day,
+        held=held,
+        reviews_done=reviews_done or 0,
     )

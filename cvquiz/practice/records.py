@@ -20,7 +20,7 @@ from cvquiz.practice.scheduler import CardState, Phase, Rating
 # The log's columns in the order `parse_review` reads them.
 REVIEW_COLUMNS = (
     "id, card_key, rating, reviewed_at, duration_ms, typed_answer, coverage, session_id, "
-    "phase_before, due_after, retention, cram"
+    "phase_before, due_after, retention, cram, interview"
 )
 
 CARD_COLUMNS = "state, due, phase, lapses, first_review"
@@ -47,6 +47,7 @@ class Review:
     due_after: datetime
     retention: float
     cram: bool
+    interview: bool = False  # a review given in a mock interview
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +64,7 @@ class Review:
             "due_after": self.due_after.isoformat(),
             "retention": self.retention,
             "cram": self.cram,
+            "interview": self.interview,
         }
 
 
@@ -79,6 +81,7 @@ class NewReview:
     typed_answer: str | None = None
     coverage: dict[str, list[str]] | None = None
     cram: bool = False
+    interview: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rating", Rating(self.rating))  # 1-4 or a Rating; refuses 5
@@ -188,7 +191,8 @@ def _text(name: str, value: object, *, optional: bool = False) -> None:
 
 def parse_review(path: Path, row: sqlite3.Row | tuple[Any, ...]) -> Review:
     """A log row selected as REVIEW_COLUMNS; a damaged row is one error naming the review."""
-    (rid, key, rating, at, duration, typed, coverage, session, phase, due, retention, cram) = row
+    (rid, key, rating, at, duration, typed, coverage, session, phase, due, retention, cram,
+     interview) = row  # fmt: skip
     try:
         _text("card_key", key)
         _text("session_id", session)
@@ -201,6 +205,7 @@ def parse_review(path: Path, row: sqlite3.Row | tuple[Any, ...]) -> Review:
             typed_answer=typed, coverage=_coverage(coverage),
             session_id=session, phase_before=Phase(phase) if phase is not None else None,
             due_after=unstamp(due), retention=float(retention), cram=bool(cram),
+            interview=bool(interview),
         )  # fmt: skip
     except _DAMAGE as exc:
         raise damaged(path, f"review {rid} of card {key}", exc) from None

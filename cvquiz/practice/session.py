@@ -7,13 +7,15 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Literal
 
 from cvquiz.bank.model import Question
 from cvquiz.clock import study_day
 from cvquiz.errors import CvquizError
 from cvquiz.practice.grading import Grade
 from cvquiz.practice.interview_plan import InterviewPlan
+from cvquiz.practice.marks import mark, set_flag, set_suspended, suspended_keys, unskip
 from cvquiz.practice.queue import LEARN_AHEAD, Idle, Item, queue_from_store, upcoming
 from cvquiz.practice.records import NewReview, Recorded
 from cvquiz.practice.scheduler import Phase, Preview, Rating, Scheduler, new_card
@@ -40,6 +42,29 @@ class Rated:
 
 
 @dataclass(frozen=True)
+class Removed:
+    """A card taken out of the session: skipped (buried until tomorrow's study day) or suspended;
+    `places` are where it and its repeats stood in the queue, so an undo puts them back."""
+
+    item: Item
+    how: Literal["skip", "suspend"]
+    places: tuple[tuple[int, Item], ...]
+    day: date  # the study day of a skip
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """The front card's flag changed (0: none, 1-4: red, orange, green, blue)."""
+
+    item: Item
+    before: int
+    after: int
+
+
+Action = Rated | Removed | Flagged  # what `u` takes back, the last one first
+
+
+@dataclass(frozen=True)
 class Summary:
     """What a finished session reports."""
 
@@ -57,6 +82,7 @@ class Summary:
     # session would have shown had it gone on (0 when it ran to its end).
     learning_due: int = 0
     learn_ahead: timedelta = LEARN_AHEAD
+    suspended: int = 0  # cards suspended in this session
 
     @property
     def again_rate(self) -> float:
@@ -70,6 +96,7 @@ class Summary:
             "ratings": self.ratings,
             "again_rate": self.again_rate,
             "skipped": self.skipped,
+            "suspended": self.suspended,
             "seconds": round(self.seconds, 1),
             "interrupted": self.interrupted,
             "next_due": self.next_due.isoformat() if self.next_due else None,
@@ -98,6 +125,8 @@ class Session:
     plan: InterviewPlan | None = None  # the interview plan the queue follows, if one is set
     rated: list[Rated] = field(default_factory=list)
     skipped: list[Item] = field(default_factory=list)
+    suspended: list[Item] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)  # in order, for undo
 
     def __post_init__(self) -> None:
         self._started = self.ticker()
@@ -110,7 +139,7 @@ class Session:
     @property
     def position(self) -> tuple[int, int]:
         """(this card's number, cards in the session) as the card panel shows: 3/12."""
-        handled = len(self.rated) + len(self.skipped)
+        handled = len(self.rated) + len(self.skipped) + len(self.suspended)
         return handled + 1, handled + len(self.queue)
 
     def shown(self) -> None:
@@ -159,25 +188,67 @@ class Session:
             self._come_back(replace(item, state=after, recall=recall, kind=kind, back_at=after.due))
         done = Rated(item=item, rating=rating, recorded=recorded, requeued=requeued)
         self.rated.append(done)
+        self.actions.append(done)
         return done
 
-    def skip(self) -> Item:
-        """Put the front card away until tomorrow's study day."""
+    def _remove_front(self, how: Literal["skip", "suspend"]) -> Removed:
+        """Take the front card out of the session, its "again" repeats included."""
         item = self._front()
-        self.queue.pop(0)
-        self.store.skip(item.key, study_day(self.clock(), tz=self.tz))
-        # A skipped card leaves the session entirely, its "again" repeats included.
+        places = tuple((i, it) for i, it in enumerate(self.queue) if it.key == item.key)
         self.queue = [it for it in self.queue if it.key != item.key]
-        self.skipped.append(item)
-        return item
+        removed = Removed(item=item, how=how, places=places,
+                          day=study_day(self.clock(), tz=self.tz))  # fmt: skip
+        (self.skipped if how == "skip" else self.suspended).append(item)
+        self.actions.append(removed)
+        return removed
 
-    def undo(self) -> Rated | None:
-        """Take back the last rating: its log row goes, the card's state is rebuilt, it is shown
-        again (unless skipped since). Raises store.UndoRefused, changing nothing, when another
-        session has rated the card since."""
-        if not self.rated:
+    def skip(self) -> Item:
+        """Bury the front card until tomorrow's study day."""
+        item = self._front()
+        self.store.skip(item.key, study_day(self.clock(), tz=self.tz))
+        return self._remove_front("skip").item
+
+    def suspend(self) -> Item:
+        """Suspend the front card: it leaves the session and no queue takes it until unsuspended."""
+        item = self._front()
+        set_suspended(self.store, [item.key], True, now=self.clock())
+        return self._remove_front("suspend").item
+
+    def flag(self, flag: int = 1) -> Flagged:
+        """Toggle the front card's flag: `flag` (red by default) when it has none, else none."""
+        item = self._front()
+        before = mark(self.store, item.key).flag
+        after = 0 if before else flag
+        set_flag(self.store, [item.key], after, now=self.clock())
+        done = Flagged(item=item, before=before, after=after)
+        self.actions.append(done)
+        return done
+
+    def undo(self) -> Action | None:
+        """Take back the last action, whichever it was. A rating: its log row goes, the card's
+        state is rebuilt and it is shown again; raises store.UndoRefused, changing nothing, when
+        another session has rated the card since. A skip or a suspension: the card (and its
+        repeats) come back where they were. A flag: the flag it had before."""
+        if not self.actions:
             return None
-        last = self.rated[-1]
+        last = self.actions[-1]
+        if isinstance(last, Rated):
+            self._undo_rating(last)
+        elif isinstance(last, Removed):
+            if last.how == "skip":
+                unskip(self.store, last.item.key, last.day)
+                self.skipped.pop()
+            else:
+                set_suspended(self.store, [last.item.key], False, now=self.clock())
+                self.suspended.pop()
+            for i, it in last.places:
+                self.queue.insert(i, it)
+        else:
+            set_flag(self.store, [last.item.key], last.before, now=self.clock())
+        self.actions.pop()
+        return last
+
+    def _undo_rating(self, last: Rated) -> None:
         self.store.undo_review(last.recorded.review_id, replay=self.scheduler.replay)
         self.rated.pop()
         if last.requeued:
@@ -185,10 +256,7 @@ class Session:
                 if self.queue[i].key == last.item.key and self.queue[i].back_at is not None:
                     del self.queue[i]
                     break
-        # A card skipped until tomorrow stays away: undo takes back the rating, not the skip.
-        if all(it.key != last.item.key for it in self.skipped):
-            self.queue.insert(0, last.item)
-        return last
+        self.queue.insert(0, last.item)
 
     def _come_back(self, item: Item) -> None:
         """Queue a card rated this session after every card not yet shown, among the others that
@@ -202,10 +270,11 @@ class Session:
     def summary(self, *, interrupted: bool = False) -> Summary:
         now = self.clock()
         states = self.store.card_states()
-        next_due, due_tomorrow = upcoming(states, self.keys, now=now, tz=self.tz)
+        keys = self.keys - suspended_keys(self.store)  # a suspended card is never due
+        next_due, due_tomorrow = upcoming(states, keys, now=now, tz=self.tz)
         learning_due = sum(
             1
-            for k in self.keys
+            for k in keys
             if (s := states.get(k)) is not None
             and s.phase != Phase.REVIEW
             and s.due <= now + self.learn_ahead
@@ -217,6 +286,7 @@ class Session:
             reviews=len(self.rated),
             ratings={r.label: n for r, n in sorted(Counter(x.rating for x in self.rated).items())},
             skipped=len(self.skipped),
+            suspended=len(self.suspended),
             seconds=self.ticker() - self._started,
             interrupted=interrupted,
             next_due=next_due,
@@ -242,7 +312,8 @@ class SessionOptions:
     retention: float | None = None
     new_per_day: int | None = None
     learn_ahead_minutes: int | None = None
-    save: bool = False  # remember the given retention, new-cards count and learn-ahead
+    reviews_per_day: int | None = None  # the daily review limit (reviews of review cards)
+    save: bool = False  # remember the given retention, new-cards count, review limit, learn-ahead
     limit: int | None = None
     cram: bool = False
     fuzz: bool = True  # off for reproducible runs (a fixed clock)
@@ -267,7 +338,8 @@ def start_session(
     check_limit(options.limit)
     chosen = plan(
         store, retention=options.retention, new_per_day=options.new_per_day,
-        learn_ahead_minutes=options.learn_ahead_minutes, save=options.save,
+        learn_ahead_minutes=options.learn_ahead_minutes, reviews_per_day=options.reviews_per_day,
+        save=options.save,
     )  # fmt: skip
     from cvquiz.practice.optimize import saved_parameters
 
@@ -281,7 +353,7 @@ def start_session(
     queue, idle = queue_from_store(
         questions, store, scheduler=scheduler, now=clock(), new_per_day=chosen.new_per_day,
         limit=options.limit, cram=options.cram, tz=tz, learn_ahead=chosen.learn_ahead,
-        planned=None if planned is None else planned.due,
+        planned=None if planned is None else planned.due, reviews_per_day=chosen.reviews_per_day,
     )  # fmt: skip
     extra = {"session_id": session_id} if session_id else {}
     return Session(

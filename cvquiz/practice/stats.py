@@ -263,8 +263,11 @@ def due_cards(
     with collector_paused():
         # only the due cards are read
         states = due_states(store, now=now, tz=tz, learn_ahead=learn_ahead)
+        from cvquiz.practice.marks import suspended_keys
+
         queue = build_queue(
             questions, states, now=now, scheduler=scheduler, new_limit=0, tz=tz,
+            suspended=suspended_keys(store),
             learn_ahead=learn_ahead,
         )  # fmt: skip
     return [(it.question, it.recall) for it in queue]
@@ -287,6 +290,8 @@ def history(
     """The review log, newest first; a QUESTION (number, id, words) narrows it to one card."""
     if limit is not None and limit < 1:
         raise CvquizError(f"--limit: {limit} must be at least 1")
+    if limit is not None and limit >= 2**63:  # SQLite's integers end there: more than any log
+        limit = None
     key = None
     if query is not None:
         from cvquiz.bank.find import resolve_question

@@ -178,13 +178,13 @@ class Store:
             before = parse_card(self.path, key, row[0]) if row else None
             after = schedule(before)
             cursor = db.execute(
-                f"INSERT INTO reviews ({REVIEW_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO reviews ({REVIEW_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key, int(review.rating), stamp(now), review.duration_ms,
                     review.typed_answer,
                     json.dumps(review.coverage) if review.coverage is not None else None,
                     review.session_id, int(before.phase) if before else None, stamp(after.due),
-                    review.retention, int(review.cram),
+                    review.retention, int(review.cram), int(review.interview),
                 ),
             )  # fmt: skip
             self._put_card(db, key, after, first_review=row[1] if row else stamp(now))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, JustifyMethod
 from rich.panel import Panel
@@ -14,11 +16,15 @@ from cvquiz.bank.find import Found
 from cvquiz.bank.model import DIFFICULTIES, Question
 from cvquiz.bank.summary import BankSummary
 from cvquiz.paths import display_path
-from cvquiz.render.fit import Column, fit_table
-from cvquiz.render.labels import DIFFICULTY_ICONS
+from cvquiz.render.fit import Column, fit_table, pack
+from cvquiz.render.labels import DIFFICULTY_ICONS, format_interval
 from cvquiz.words import plural
 
+if TYPE_CHECKING:
+    from cvquiz.practice.marks import CardSummary
+
 DIFFICULTY_STYLES = {"easy": "green", "medium": "yellow", "hard": "red"}
+FLAG_STYLES = {"red": "red", "orange": "dark_orange", "green": "green", "blue": "blue"}
 
 
 def difficulty_text(difficulty: str, *, ascii_only: bool = False) -> Text:
@@ -76,7 +82,46 @@ def render_list(
     console.print(Text(" · ".join(parts), style="dim"))
 
 
-def render_question(console: Console, found: Found) -> None:
+def _day(moment: datetime, *, now: datetime) -> str:
+    """'Dec 10' in local time; the year too when it is not this year's."""
+    local, today = moment.astimezone(), now.astimezone()
+    return f"{local:%b} {local.day}" + (f" {local.year}" if local.year != today.year else "")
+
+
+def progress_parts(progress: CardSummary, *, now: datetime) -> list[Text]:
+    """'due Dec 10 (in 7d)', 'stability 8.3d', 'difficulty 5.2', '3 reviews', '1 lapse',
+    'suspended', 'flagged red'; or 'new: not studied yet' and its marks."""
+    parts: list[Text] = []
+    if progress.due is None:
+        parts.append(Text("new: not studied yet"))
+    else:
+        ahead = progress.due - now
+        when = f"in {format_interval(ahead)}" if ahead.total_seconds() >= 0 else (
+            f"{format_interval(-ahead)} ago")  # fmt: skip
+        parts.append(Text(f"due {_day(progress.due, now=now)} ({when})"))
+        if progress.stability is not None:
+            parts.append(Text(f"stability {progress.stability:.1f}d"))
+        if progress.difficulty is not None:
+            parts.append(Text(f"difficulty {progress.difficulty:.1f}"))
+        parts.append(Text(plural(progress.reviews, "review")))
+        parts.append(Text(plural(progress.lapses, "lapse")))
+    if progress.buried:
+        parts.append(Text("buried until tomorrow", style="yellow"))
+    if progress.mark.suspended:
+        parts.append(Text("suspended", style="bold yellow"))
+    if (color := progress.mark.color) is not None:
+        parts.append(Text(f"flagged {color}", style=f"bold {FLAG_STYLES[color]}"))
+    return parts
+
+
+def render_question(
+    console: Console,
+    found: Found,
+    *,
+    progress: CardSummary | None = None,
+    now: datetime | None = None,
+) -> None:
+    """One question in full; with `progress`, the card's schedule below the panel."""
     q = found.question
     ascii_only = console.options.ascii_only
     title = Text.assemble(
@@ -94,6 +139,10 @@ def render_question(console: Console, found: Found) -> None:
             Group(*parts), title=title, title_align="left", subtitle=q.key, subtitle_align="right"
         )
     )
+    if progress is not None and now is not None:
+        first, *rest = progress_parts(progress, now=now)
+        head = Text("Progress: ", style="bold").append_text(first)
+        console.print(pack([head, *rest], width=console.width, indent=""))
     if q.concepts:
         console.print(
             Text("Key concepts: ", style="bold").append(
@@ -112,6 +161,16 @@ def render_question(console: Console, found: Found) -> None:
         console.print(
             Text.assemble("Live demo: ", (f"cvquiz demo {q.number}", "bold green"), f"  ({q.demo})")
         )
+
+
+def render_marked(
+    console: Console, questions: Sequence[Question], *, done: str, dim: bool = False
+) -> None:
+    """One line per card a mark command handled: `done` with Q<number> for {} and the number
+    for {n}."""
+    for q in questions:
+        line = done.format(f"Q{q.number}", n=q.number)
+        console.print(Text(line, style="dim" if dim else ""))
 
 
 def _numbered(rows: Sequence[Sequence[str | Text]], *, justify: JustifyMethod = "right") -> Table:

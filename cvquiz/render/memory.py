@@ -86,7 +86,7 @@ def render_plan(console: Console, view: PlanView, *, today_only: bool = False) -
         )  # fmt: skip
     )
     cards = len(deck.cards)
-    total = len(view.library.questions)
+    total = view.cards
     console.print(
         Text.assemble(
             f"{plural(deck.reviews, 'review')} planned for {cards} of {total} cards; ",

@@ -35,6 +35,19 @@ def _hint(*pairs: tuple[str, str]) -> Text:
     return text
 
 
+# The card keys a hint names only where the line has room for them (they always work).
+CARD_KEYS = (("!", "suspend"), ("f", "flag"))
+
+
+def _keys_hint(console: Console, first: Sequence[tuple[str, str]], *, has_demo: bool) -> Text:
+    """The keys of a prompt on one line: ! suspend and f flag where the width allows."""
+    demo = [("d", "demo")] if has_demo else []
+    full = _hint(*first, ("u", "undo"), ("s", "skip"), *CARD_KEYS, *demo, ("q", "quit"))
+    if full.cell_len <= console.width:
+        return full
+    return _hint(*first, ("u", "undo"), ("s", "skip"), *demo, ("q", "quit"))
+
+
 def render_start(
     console: Console,
     queue: Sequence[Item],
@@ -67,23 +80,37 @@ def render_saved(
     retention: float,
     new_per_day: int | None,
     learn_ahead: timedelta | None = None,
+    reviews_per_day: int | None = None,
 ) -> None:
     """What --save remembered."""
     new = f", {new_per_day} new cards a day" if new_per_day is not None else ""
+    reviews = f", {reviews_per_day} reviews a day" if reviews_per_day is not None else ""
     ahead = (
         f", learn-ahead {learn_ahead // timedelta(minutes=1)}m" if learn_ahead is not None else ""
     )
-    render_note(console, f"Saved: retention {retention:g}{new}{ahead}.", style="green")
+    render_note(console, f"Saved: retention {retention:g}{new}{reviews}{ahead}.", style="green")
 
 
 def render_nothing_due(
     console: Console, idle: Idle, *, now: datetime, filtered: bool, filters: str = ""
 ) -> None:
-    """Why the queue is empty (no card matches, no new cards allowed, today's spent, none left,
-    all skipped)."""
+    """Why the queue is empty (no card matches, the daily review limit, no new cards allowed,
+    today's spent, none left, all skipped or suspended)."""
     if idle.cards == 0:
         console.print(f"Nothing to practise: no card matches {filters or 'the filters'}.")
         console.print("`cvquiz list` shows each card's topic, level and tags.", style="dim")
+        return
+    if idle.held:
+        limit = idle.reviews_per_day
+        console.print(
+            f"Nothing to practise now: today's review limit ({plural(limit or 0, 'review')}) is "
+            f"reached; {plural(idle.held, 'more card')} {'is' if idle.held == 1 else 'are'} due."
+        )
+        console.print(
+            f"More now: --reviews {max(limit or 0, idle.reviews_done) + idle.held} raises the limit for today (add "
+            "--save to keep it), --cram reviews the weakest cards early.",
+            style="dim",
+        )
         return
     if idle.unseen and idle.new_per_day == 0:
         why = "no card is due and new cards are off (--new 0)"
@@ -91,6 +118,10 @@ def render_nothing_due(
         why = "no card is due and today's new cards are done"
     elif idle.skipped:
         why = f"no card is due and the rest {'is' if idle.skipped == 1 else 'are'} skipped until tomorrow"
+    elif idle.suspended and idle.suspended == idle.cards:
+        why = (
+            f"{'the card is' if idle.cards == 1 else 'every card is'} suspended (cvquiz unsuspend)"
+        )
     else:
         why = "no card is due and every card has been studied"
     console.print(f"Nothing to practise now: {why}.")
@@ -125,21 +156,8 @@ def render_card(
     )  # fmt: skip
     if item.why:
         console.print(Text(f" plan: {item.why}", style="dim cyan"))
-    demo = [("d", "demo")] if q.demo else []
-    if typed:
-        console.print(
-            _hint(
-                ("type your answer, Enter", "reveal"),
-                ("u", "undo"),
-                ("s", "skip"),
-                *demo,
-                ("q", "quit"),
-            )
-        )
-    else:
-        console.print(
-            _hint(("Enter", "reveal"), ("u", "undo"), ("s", "skip"), *demo, ("q", "quit"))
-        )
+    first = ("type your answer, Enter", "reveal") if typed else ("Enter", "reveal")
+    console.print(_keys_hint(console, [first], has_demo=q.demo is not None))
 
 
 def answer_prompt() -> str:
@@ -271,8 +289,7 @@ def render_rating_bar(
         if suggested
         else (("1-4", "rate"),)
     )
-    demo = (("d", "demo"),) if has_demo else ()
-    console.print(_hint(*first, ("u", "undo"), ("s", "skip"), *demo, ("q", "quit")))
+    console.print(_keys_hint(console, first, has_demo=has_demo))
 
 
 def render_rated(console: Console, rated: Rated) -> Text:
@@ -318,7 +335,7 @@ def _duration(seconds: float) -> str:
 
 
 def render_summary(console: Console, summary: Summary, *, now: datetime) -> None:
-    if summary.reviews == 0 and summary.skipped == 0:
+    if summary.reviews == 0 and summary.skipped == 0 and summary.suspended == 0:
         console.print(Text("\nNo cards rated this time.", style="dim"))
         return
     lines: list[RenderableType] = []
@@ -329,6 +346,8 @@ def render_summary(console: Console, summary: Summary, *, now: datetime) -> None
     )  # fmt: skip
     if summary.skipped:
         head.append(f" · {summary.skipped} skipped")
+    if summary.suspended:
+        head.append(f" · {summary.suspended} suspended")
     lines.append(head)
     ratings = Text()
     for r in Rating:

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from cvquiz.bank.model import Question
     from cvquiz.demos.registry import DemoSpec
     from cvquiz.demos.result import DemoResult
+    from cvquiz.practice.marks import CardSummary
     from cvquiz.practice.stats import HistoryEntry, Stats
 
 
@@ -20,6 +21,12 @@ def question_ref(q: Question) -> dict[str, Any]:
 def questions(found: Sequence[Question]) -> list[dict[str, Any]]:
     """`list --json` and `show --json`: each question in its bank format, with its key."""
     return [{"key": q.key, **q.to_dict()} for q in found]
+
+
+def shown(q: Question, progress: CardSummary | None) -> dict[str, Any]:
+    """`show --json`: the question as `list --json` gives it, and its progress (None: the store
+    could not be read)."""
+    return {"key": q.key, **q.to_dict(), "progress": progress.to_dict() if progress else None}
 
 
 def due(found: Sequence[tuple[Question, float]]) -> list[dict[str, Any]]:
@@ -63,7 +70,8 @@ def deck_plan(view: Any) -> dict[str, Any]:  # view: cvquiz.practice.planning.Pl
         "now": deck.now.isoformat(),
         "reviews": deck.reviews,
         "ready": deck.ready,
-        "cards": len(view.library.questions),
+        "cards": view.cards,
+        "suspended": view.suspended,
         "plain_fsrs": {"reviews": view.plain_reviews, "short_of_target": view.plain_short},
         "per_day": [{"day": d.isoformat(), "reviews": n} for d, n in deck.per_day],
         "plan": [

@@ -49,6 +49,13 @@ def practice(
             "--new", help="New cards allowed today (default 10, counted across sessions)."
         ),
     ] = None,
+    reviews: Annotated[
+        int | None,
+        typer.Option(
+            "--reviews",
+            help="Reviews of due cards allowed today (default 200, counted across sessions).",
+        ),
+    ] = None,
     typed: Annotated[
         bool, typer.Option("--typed", help="Type your answer; key concepts are checked.")
     ] = False,
@@ -73,13 +80,14 @@ def practice(
     save: Annotated[
         bool,
         typer.Option(
-            "--save", help="Remember --retention, --new and --learn-ahead as your defaults."
+            "--save",
+            help="Remember --retention, --new, --reviews and --learn-ahead as your defaults.",
         ),
     ] = False,
 ) -> None:
     """Practise with spaced repetition: due cards first, then new ones.
 
-    Keys: Enter reveal, 1-4 rate, u undo, s skip, d demo, q quit.
+    Keys: Enter reveal, 1-4 rate, u undo, s skip (bury), ! suspend, f flag, d demo, q quit.
     """
     from cvquiz.bank.find import find_questions
     from cvquiz.cli.keys import KeyInput, LineInput, answer_reader
@@ -93,7 +101,7 @@ def practice(
     )
     options = SessionOptions(
         retention=retention, new_per_day=new, learn_ahead_minutes=learn_ahead, save=save,
-        limit=limit, cram=cram, fuzz=not _fixed_clock(),
+        reviews_per_day=reviews, limit=limit, cram=cram, fuzz=not _fixed_clock(),
     )  # fmt: skip
     con = console()
     with _open_store() as store:
@@ -102,6 +110,7 @@ def practice(
             view.render_saved(
                 con, retention=session.scheduler.retention, new_per_day=new,
                 learn_ahead=session.learn_ahead if learn_ahead is not None else None,
+                reviews_per_day=reviews,
             )  # fmt: skip
         if session.idle is not None:
             filters = " ".join(
@@ -193,6 +202,8 @@ def history(
                     else len(review_history(library, store, query=question))
                 )
         except AmbiguousQuestion as exc:
+            if as_json:  # like every --json error: one line on stderr, nothing on stdout, exit 2
+                raise
             from cvquiz.render.bank import render_ambiguous
 
             render_ambiguous(console(), question or "", exc.matches)
