@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 
 from cvquiz import __version__
 from cvquiz.cli import completion
-from cvquiz.cli.commands import browse, care, demo, export, memory, practice
+from cvquiz.cli.commands import browse, cards, care, demo, export, interview, memory, practice
 from cvquiz.cli.context import err_console, fail, set_no_color
 from cvquiz.errors import CvquizError
 
@@ -148,9 +148,15 @@ app.command("demo")(demo.demo_command)
 app.command("verify")(demo.verify_command)
 app.command()(export.export)
 app.command()(practice.practice)
+app.command()(interview.interview)
 app.command()(practice.stats)
 app.command()(practice.history)
 app.command()(practice.reset)
+app.command()(cards.suspend)
+app.command()(cards.unsuspend)
+app.command()(cards.bury)
+app.command()(cards.unbury)
+app.command()(cards.flag)
 app.command()(memory.optimize)
 app.command()(memory.plan)
 app.command()(care.backup)
