@@ -238,3 +238,14 @@ def test_a_closed_stdout_exits_quietly(args: list[str], isolated_env: Path) -> N
         os.close(write)
     assert proc.stderr == b""
     assert proc.returncode == 141
+
+
+def test_a_tagged_boolean_that_is_no_boolean_is_one_line(tmp_path: Path, cli) -> None:
+    """`!!bool maybe` made PyYAML raise a bare KeyError: a traceback."""
+    bank = tmp_path / "maybe.yaml"
+    bank.write_text("id: b\ntitle: T\nquestions:\n  - number: !!bool maybe\n", encoding="utf-8")
+    done = cli("check", str(bank))
+    assert done.exit_code == 2
+    assert (
+        done.stderr.strip() == f"cvquiz: error: {bank}:4: 'maybe' is not a boolean (true or false)"
+    )

@@ -242,6 +242,7 @@ def parse_exact(text: str, shown: str) -> tuple[Any, yaml.Node]:
         if node is None:  # only comments
             raise CvquizError(f"{shown}: the bank file is empty")
         _refuse_merge_keys(node, shown)
+        _refuse_bad_booleans(node, shown)
         data = yaml.load(text, Loader=loader)  # noqa: S506 - CSafeLoader / SafeLoader only
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
@@ -271,6 +272,29 @@ def parse_exact(text: str, shown: str) -> tuple[Any, yaml.Node]:
     except (ValueError, OverflowError) as exc:  # a date like 2026-02-30 beside an anchor or tag
         raise CvquizError(f"{shown}: YAML error: {_value_error(exc)}") from None
     return data, node
+
+
+def _refuse_bad_booleans(node, shown: str) -> None:  # node: yaml.Node
+    """`!!bool maybe`: PyYAML's constructor fails with a bare KeyError; say where, in words."""
+    import yaml
+
+    words = yaml.constructor.SafeConstructor.bool_values
+    stack, seen = [node], set()
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:  # an alias: the same node again (or a recursive one)
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.ScalarNode):
+            if n.tag == "tag:yaml.org,2002:bool" and n.value.lower() not in words:
+                raise CvquizError(
+                    f"{shown}:{n.start_mark.line + 1}: {n.value[:40]!r} is not a boolean "
+                    "(true or false)"
+                )
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend(x for pair in n.value for x in pair)
 
 
 def _value_error(exc: Exception) -> str:
