@@ -215,7 +215,7 @@ def test_csv_keeps_text_exact_with_a_header_row(cli, tricky: Path) -> None:
     result = export(cli, tricky, "-o", "-", "-f", "csv", "--tag", "tricky")
     assert result.exit_code == 0, result.output
     raw = result.stdout_bytes
-    assert raw.startswith(b"number,id,topic,difficulty,question,answer,tags\r\n")
+    assert raw.startswith(b"number,id,topic,difficulty,question,answer,tags,errata\r\n")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
     bank = load_bank(tricky)
     assert rows == [

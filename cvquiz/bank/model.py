@@ -63,6 +63,21 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class Erratum:
+    """A sourced correction of the answer's text (which stays word for word as the source has
+    it), proven by a named check of a built-in demo: `verify` fails when that check does."""
+
+    correction: str
+    source: str
+    demo: str
+    check: str  # the claim of the demo's check, word for word
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"correction": self.correction, "source": self.source, "demo": self.demo,
+                "check": self.check}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Question:
     """One question of a bank; `key` (bank-id/question-id) is what progress is stored under."""
 
@@ -80,6 +95,7 @@ class Question:
     demo: str | None = None
     misconceptions: tuple[Misconception, ...] = ()
     probes: tuple[Probe, ...] = ()
+    errata: tuple[Erratum, ...] = ()
 
     @property
     def key(self) -> str:
@@ -103,6 +119,8 @@ class Question:
             data["misconceptions"] = [m.to_dict() for m in self.misconceptions]
         if self.probes:
             data["probes"] = [p.to_dict() for p in self.probes]
+        if self.errata:
+            data["errata"] = [e.to_dict() for e in self.errata]
         data["related"] = list(self.related)
         if self.demo is not None:
             data["demo"] = self.demo

@@ -4,28 +4,40 @@ from __future__ import annotations
 
 import os
 import re
-import reprlib
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cvquiz.bank.model import DIFFICULTIES, Bank, Concept, Misconception, Probe, Question
+from cvquiz.bank.checker import Checker as _Checker
+from cvquiz.bank.checker import key_name as _name
+from cvquiz.bank.checker import shown_value as _shown
+from cvquiz.bank.checker import type_name as _type_name
+from cvquiz.bank.model import (
+    DIFFICULTIES,
+    Bank,
+    Concept,
+    Erratum,
+    Misconception,
+    Probe,
+    Question,
+)
 from cvquiz.bank.yaml_source import parse, read_text
-from cvquiz.errors import CvquizError
 from cvquiz.paths import display_path
 
 if TYPE_CHECKING:  # a bank from the cache never needs yaml: it is imported when a file is parsed
-    import yaml
+    pass
 
 BANK_KEYS = ("id", "title", "chapter", "source", "questions")
 QUESTION_KEYS = (
     "number", "id", "topic", "tags", "difficulty", "question", "answer",
-    "code", "concepts", "misconceptions", "probes", "related", "demo",
+    "code", "concepts", "misconceptions", "probes", "errata", "related", "demo",
 )  # fmt: skip
 CONCEPT_KEYS = ("name", "core", "synonyms")
 MISCONCEPTION_KEYS = ("name", "phrases", "why")
 PROBE_KEYS = ("prompt", "answer", "concepts", "misconceptions")
+ERRATUM_KEYS = ("correction", "source", "demo", "check")
+MAX_ERRATA = 3
 MAX_CONCEPTS = 6
 MAX_MISCONCEPTIONS = 8
 MAX_PROBES = 4
@@ -35,96 +47,6 @@ MAX_TEXT_CHARS = 10_000  # any one text (a question, an answer, ...): a long ess
 MAX_NUMBER = 999_999_999
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-class _Checker:
-    """Validates plain data against the bank schema, reporting file:line for each problem."""
-
-    def __init__(self, shown: str, root: yaml.Node | Callable[[], yaml.Node]) -> None:
-        self.shown = shown
-        self.lines: dict[tuple[Any, ...], int] = {}
-        self.key_lines: dict[tuple[Any, ...], int] = {}
-        import yaml
-
-        # Keys are looked up as loaded (2, True), not as written ("2", "yes").
-        self._keys = yaml.constructor.SafeConstructor()
-        # A plain bank's tree (no duplicate keys: see yaml_source) is composed only to name a line.
-        self._compose = root if callable(root) else None
-        if not callable(root):
-            self._index(root, ())
-
-    def _index(self, node: yaml.Node, path: tuple[Any, ...]) -> None:
-        import yaml
-
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            seen: set[Any] = set()
-            for key_node, value_node in node.value:
-                try:
-                    key = (
-                        self._keys.construct_object(key_node)
-                        if isinstance(key_node, yaml.ScalarNode)
-                        else key_node.value
-                    )
-                except (yaml.YAMLError, ValueError, OverflowError):  # '=' (a value key), say
-                    key = key_node.value
-                if key in seen:
-                    raise CvquizError(
-                        f"{self.shown}:{key_node.start_mark.line + 1}: duplicate key '{_name(key)}'"
-                    )
-                seen.add(key)
-                self.key_lines[path + (key,)] = key_node.start_mark.line + 1
-                self._index(value_node, path + (key,))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self._index(item, path + (i,))
-
-    def fail(self, path: tuple[Any, ...], message: str, *, at_key: bool = False) -> CvquizError:
-        if self._compose is not None:
-            root, self._compose = self._compose(), None
-            self._index(root, ())
-        probe = path
-        table = self.key_lines if at_key else self.lines
-        while probe and probe not in table:
-            probe = probe[:-1]
-        line = table.get(probe) or self.lines.get(probe, 1)
-        return CvquizError(f"{self.shown}:{line}: {message}")
-
-
-class _Short(reprlib.Repr):
-    """repr for error messages: short, and safe for an int too long to print."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.maxstring = self.maxother = 60
-        self.maxlevel, self.maxlist, self.maxdict = 2, 4, 4
-
-    def repr_int(self, x: int, level: int) -> str:
-        if x.bit_length() > 64:
-            return f"a number of about {int(x.bit_length() * 0.30103) + 1:,} digits"
-        return repr(x)
-
-
-_shown = _Short().repr
-
-
-def _name(key: Any) -> str:
-    """A key as an error message quotes it: text as written (cut short), anything else by _shown."""
-    if isinstance(key, str):
-        return key if len(key) <= 60 else key[:57] + "..."
-    return _shown(key)
-
-
-def _type_name(value: Any) -> str:
-    return {
-        dict: "a map",
-        list: "a list",
-        str: "text",
-        int: "a number",
-        float: "a number",
-        bool: "true/false",
-        type(None): "nothing",
-    }.get(type(value), type(value).__name__)
 
 
 def load_bank(path: str | os.PathLike[str], *, demo_ids: Collection[str]) -> Bank:
@@ -299,6 +221,7 @@ def _question(check: _Checker, bank_id: str, index: int, raw: Any) -> Question:
         concepts=_concepts(check, raw, at, label),
         misconceptions=_misconceptions(check, raw, at, label),
         probes=_probes(check, raw, at, label),
+        errata=_errata(check, raw, at, label),
         related=_slug_list(check, raw, at + ("related",), f"{label}: related"),
         demo=demo,
     )
@@ -405,6 +328,33 @@ def _probes(
     return tuple(probes)
 
 
+def _errata(
+    check: _Checker, raw: Mapping[str, Any], at: tuple[Any, ...], label: str
+) -> tuple[Erratum, ...]:
+    """Sourced corrections of the answer, each naming the demo check that proves it."""
+    value = raw.get("errata")
+    value = [] if value is None else value
+    path = at + ("errata",)
+    if not isinstance(value, list):
+        raise check.fail(path, f"{label}: errata must be a list (got {_type_name(value)})")
+    if len(value) > MAX_ERRATA:
+        raise check.fail(path, f"{label}: at most {MAX_ERRATA} errata (got {len(value)})")
+    found = []
+    for i, item in enumerate(value):
+        where, what = path + (i,), f"{label}: erratum #{i + 1}"
+        if not isinstance(item, dict):
+            raise check.fail(where, f"{what} must be a map with {', '.join(ERRATUM_KEYS)}")
+        _known_keys(check, item, where, ERRATUM_KEYS, f"{what}: unknown key")
+        texts = [_text(check, item, where + (k,), f"{what}: {k}", required=True)
+                 for k in ERRATUM_KEYS]  # fmt: skip
+        if not _SLUG.match(texts[2]):
+            raise check.fail(
+                where + ("demo",), f"{what}: demo must be a demo id (got {_shown(texts[2])})"
+            )
+        found.append(Erratum(*texts))
+    return tuple(found)
+
+
 def _check_references(
     check: _Checker, questions: Sequence[Question], demo_ids: Collection[str]
 ) -> None:
@@ -444,4 +394,11 @@ def _check_references(
                 raise check.fail(
                     at + ("demo",),
                     f"question '{q.id}': unknown demo '{q.demo}' (banks can only name built-in demos{extra})",
+                )
+        for j, e in enumerate(q.errata):
+            if e.demo not in demo_ids:
+                raise check.fail(
+                    at + ("errata", j, "demo"),
+                    f"question '{q.id}': erratum #{j + 1}: unknown demo '{e.demo}' (banks can "
+                    "only name built-in demos)",
                 )

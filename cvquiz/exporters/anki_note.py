@@ -132,12 +132,21 @@ def demo_html(result: DemoResult) -> str:
     return "".join(parts)
 
 
+def errata_html(question: Question) -> str:
+    """The sourced corrections, after the answer it corrects (which stays as the source has it)."""
+    return "".join(
+        f'<div class="cvq-erratum"><b>Erratum:</b> {text_html(e.correction)} '
+        f'<span class="cvq-source">({text_html(e.source)})</span></div>'
+        for e in question.errata
+    )
+
+
 def note_fields(question: Question, bank: Bank, demo: DemoResult | None = None) -> list[str]:
     """The note's fields in FIELDS order, as Anki HTML (used by both the .apkg and the TSV)."""
     return [
         str(question.number),
         text_html(question.question),
-        text_html(question.answer),
+        text_html(question.answer) + errata_html(question),
         code_html(question.code) if question.code else "",
         " · ".join(text_html(c.name) for c in question.concepts),
         demo_html(demo) if demo is not None else "",

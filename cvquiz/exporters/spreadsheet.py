@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from cvquiz.bank.model import Question
 from cvquiz.inert import inert
 
-HEADER = ("number", "id", "topic", "difficulty", "question", "answer", "tags")
+HEADER = ("number", "id", "topic", "difficulty", "question", "answer", "tags", "errata")
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,6 +36,7 @@ def build_csv(questions: Sequence[Question]) -> bytes:
                 cell(q.question),
                 cell(q.answer),
                 " ".join(q.tags),
+                cell(" | ".join(f"{e.correction} ({e.source})" for e in q.errata)),
             ]
         )
     return out.getvalue().encode("utf-8")

@@ -80,6 +80,9 @@ def _question(q: Question, demo: DemoResult | None) -> list[str]:
         md_text(q.answer),
         "",
     ]
+    for e in q.errata:
+        lines += [f"> **Erratum:** {md_inline(e.correction)} *({md_inline(e.source)}; proven by "
+                  f"`cvquiz demo {q.number}`: {md_inline(e.check)})*", ""]  # fmt: skip
     if q.code:
         lines += [_fence(q.code), ""]
     if q.concepts:

@@ -114,6 +114,17 @@ def progress_parts(progress: CardSummary, *, now: datetime) -> list[Text]:
     return parts
 
 
+def erratum_lines(question: Question) -> list[Text]:
+    """After the answer: each sourced correction of it, and the demo check that proves it."""
+    lines = []
+    for e in question.errata:
+        line = Text.assemble(("Erratum: ", "bold yellow"), e.correction)
+        line.append(f"\n  {e.source}; proven by cvquiz demo {question.number} ({e.demo}): "
+                    f"\u201c{e.check}\u201d", style="dim")  # fmt: skip
+        lines.append(line)
+    return lines
+
+
 def render_question(
     console: Console,
     found: Found,
@@ -129,6 +140,8 @@ def render_question(
         difficulty_text(q.difficulty, ascii_only=ascii_only),
     )  # fmt: skip
     parts: list = [Text(q.question, style="bold"), Text(""), Text(q.answer)]
+    for line in erratum_lines(q):
+        parts += [Text(""), line]
     if q.code:
         parts += [
             Text(""),

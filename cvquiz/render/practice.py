@@ -18,7 +18,7 @@ from cvquiz.practice.interview_plan import InterviewPlan
 from cvquiz.practice.queue import Idle, Item
 from cvquiz.practice.scheduler import Rating
 from cvquiz.practice.session import Rated, Summary
-from cvquiz.render.bank import difficulty_text
+from cvquiz.render.bank import difficulty_text, erratum_lines
 from cvquiz.render.labels import RATING_STYLES, format_interval
 from cvquiz.words import plural
 
@@ -216,6 +216,8 @@ def grade_lines(grade: Grade) -> list[RenderableType]:
 def render_answer(console: Console, question: Question, *, grade: Grade | None = None) -> None:
     """The model answer; after a typed answer, that answer with what it said, lacked or got wrong."""
     parts: list[RenderableType] = [Text(question.answer)]
+    for line in erratum_lines(question):
+        parts += [Text(""), line]
     if question.code:
         parts += [
             Text(""),
