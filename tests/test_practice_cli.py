@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 import sys
 import types
@@ -168,19 +169,21 @@ def test_demo_key_runs_the_cards_demo_or_says_there_is_none(monkeypatch, capsys)
     assert "This question has no live demo." in capsys.readouterr().out
 
 
-def test_demo_key_in_a_session_without_a_demo(home: Path) -> None:
-    result = run(home, ["practice", "--limit", "1", "--tag", "training"], "d\n\nd\n3\n")
+def test_d_before_the_reveal_offers_the_demo_only_after_it(home: Path) -> None:
+    """A demo's explanation and checks give the answer away: before the reveal, d only says when."""
+    result = run(home, ["practice", "--limit", "1"], "d\n\nq\n")
     assert result.exit_code == 0, result.output
-    assert result.output.count("This question has no live demo.") == 2
-    assert "Q16: Training recipe? (press Enter to reveal the answer)" in result.output
-    assert log(home) == [("training-recipe", 3)]
+    out = " ".join(result.output.split())
+    assert "the demo comes after the answer: reveal the answer (Enter), then press d" in out
+    assert "Residual block" not in out and "checks" not in out  # nothing of the demo ran
+    assert out.index("then press d") < out.index("Answer")
 
 
 def test_demo_key_runs_the_real_demo_mid_session(home: Path) -> None:
     result = run(home, ["practice", "--limit", "1"], "\nd\n3\n")
     assert result.exit_code == 0, result.output
     assert "Residual block: y = F(x) + x" in result.output
-    assert "checks passed" in result.output
+    assert re.search(r"✓ \d+/\d+ checks", result.output)  # compact: one line for the checks
     assert log(home) == [("what-is-resnet", 3)]
 
 
@@ -322,3 +325,24 @@ def test_history_of_a_question_without_reviews_names_it(home: Path) -> None:
     result = run(home, ["history", "24"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "No reviews of question 24 yet. Start with: cvquiz practice"
+
+
+def test_a_queue_with_demo_cards_warms_torch_in_the_background() -> None:
+    """At a terminal, practice imports PyTorch in a daemon thread when a queued card has a demo,
+    so that d does not wait for torch's start-up; a queue without demos starts no thread."""
+    import subprocess
+
+    from practice_helpers import PYTHON
+
+    code = """
+import sys, types
+from cvquiz.cli.commands.practice import warm_up
+card = lambda demo: types.SimpleNamespace(question=types.SimpleNamespace(demo=demo))
+assert warm_up([card(None)]) is None and "torch" not in sys.modules
+thread = warm_up([card(None), card("residual-block")])
+assert thread.daemon
+thread.join(120)
+assert "torch" in sys.modules
+"""
+    done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr

@@ -129,12 +129,11 @@ def _loop(session: Session, *, console: Console, keys: Keys, typed: bool) -> Non
             redraw = False
             continue
         if action.kind == "demo":
-            run_demo_for(console, item.question)
-            prompt = (
-                "type your answer and press Enter" if typed else "press Enter to reveal the answer"
-            )
+            # Before the reveal a demo's explanation and checks would give the answer away.
+            first = "type your answer" if typed else "reveal the answer (Enter)"
+            what = "the demo" if item.question.demo else "this question has no live demo, and d"
             view.render_note(
-                console, f"Q{item.question.number}: {item.question.question} ({prompt})"
+                console, f"{what} comes after the answer: {first}, then press d", style="yellow"
             )
             redraw = False
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -24,6 +25,26 @@ def _open_store(*, read_only: bool = False):  # -> cvquiz.practice.store.Store
 def _has_terminal() -> bool:
     """stdin is a terminal (it is None when the process was started with stdin closed)."""
     return sys.stdin is not None and sys.stdin.isatty()
+
+
+def warm_up(queue) -> threading.Thread | None:  # queue: Sequence[cvquiz.practice.queue.Item]
+    """Import PyTorch in a background thread while the first cards are answered, when the queue
+    holds cards with a live demo: pressing d then skips most of torch's start-up (about 2 s).
+    The main thread never waits for it; a demo's own import waits only for what is left."""
+    if not any(item.question.demo for item in queue):
+        return None
+
+    def load() -> None:
+        try:
+            import torch  # noqa: F401
+
+            import cvquiz.demos.runner  # noqa: F401
+        except Exception:  # noqa: BLE001  (torch missing or broken: the d key will say so)
+            pass
+
+    thread = threading.Thread(target=load, name="cvquiz-warm-torch", daemon=True)
+    thread.start()
+    return thread
 
 
 def _fixed_clock() -> bool:
@@ -129,6 +150,7 @@ def practice(
         view.render_start(con, session.queue, cram=cram, retention=session.scheduler.retention,
                           plan=session.plan)  # fmt: skip
         if _has_terminal():
+            warm_up(session.queue)
             keys = KeyInput(answer_reader(con, view.answer_prompt()))
         else:
             keys = LineInput(sys.stdin or io.StringIO())  # closed stdin: no input, like q
