@@ -142,3 +142,22 @@ def catalogue(questions: Sequence[Question]) -> list[CatalogueEntry]:
         CatalogueEntry(spec=spec, questions=tuple(q for q in questions if q.demo == spec.id))
         for spec in _registry().all_demos()
     ]
+
+
+def errata_problems(questions, run) -> list[str]:  # run: demo id -> DemoResult
+    """One line per erratum whose proof does not hold: each erratum names a demo and one of its
+    checks (by its claim, word for word); `verify` fails when that check is missing or fails."""
+    problems = []
+    for q in questions:
+        for e in q.errata:
+            result = run(e.demo)
+            check = next((c for c in result.checks if c.claim == e.check), None)
+            if check is None:
+                problems.append(
+                    f"Q{q.number} erratum: demo {e.demo} has no check \u201c{e.check}\u201d"
+                )
+            elif not check.passed:
+                problems.append(
+                    f"Q{q.number} erratum: the check \u201c{e.check}\u201d of demo {e.demo} fails"
+                )
+    return problems

@@ -103,13 +103,16 @@ def test_show_practice_and_exports_carry_the_erratum(tmp_path: Path) -> None:
     assert "Erratum: ResNet v2 is the pre-activation variant." in " ".join(
         practised.output.replace("│", " ").split()
     )
-    md = run(home, ["--bank", str(bank), "export", "-o", "-", "-f", "md", "-t", "errata-topic"]).output
+    md = run(
+        home, ["--bank", str(bank), "export", "-o", "-", "-f", "md", "-t", "errata-topic"]
+    ).output
     assert "**Erratum:** ResNet v2 is the pre-activation variant." in md
     rows = list(
         csv.DictReader(
             io.StringIO(
                 run(
-                    home, ["--bank", str(bank), "export", "-o", "-", "-f", "csv", "-t", "errata-topic"]
+                    home,
+                    ["--bank", str(bank), "export", "-o", "-", "-f", "csv", "-t", "errata-topic"],
                 ).output
             )
         )
@@ -125,7 +128,7 @@ def test_show_practice_and_exports_carry_the_erratum(tmp_path: Path) -> None:
 def test_errata_problems_names_a_missing_or_failing_check(tmp_path: Path) -> None:
     from types import SimpleNamespace
 
-    from cvquiz.demos.errata import errata_problems
+    from cvquiz.links import errata_problems
 
     q = load_bank(write(tmp_path, BANK)).questions[0]
     passing = SimpleNamespace(checks=[SimpleNamespace(claim=q.errata[0].check, passed=True)])
