@@ -77,7 +77,7 @@ def test_questions_by_number_and_id() -> None:
 
 def test_demos_by_question_and_by_id() -> None:
     numbers = complete("cvquiz demo ")
-    assert len(numbers) == 38 and "16" not in numbers  # question 16 has no demo
+    assert len(numbers) == 40 and "16" in numbers  # every question has a demo now
     assert complete("cvquiz demo chan") == ["channel-shuffle"]
     assert complete("cvquiz demo inverted") == ["inverted-residual"]  # a question id and a demo id
 

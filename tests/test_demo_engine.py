@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
 import pytest
+import torch
+from demo_runs import default_run
+from rich.cells import cell_len
+from rich.text import Text
 
 from cvquiz import links
 from cvquiz.bank.model import Question
@@ -17,6 +22,7 @@ from cvquiz.demos.result import (
     COUNTER_SOURCE,
     MACS_CONVENTION,
     DemoResult,
+    Plot,
     Presentation,
     Series,
     Table,
@@ -216,8 +222,10 @@ def test_settings_are_parsed_and_checked_against_the_demo() -> None:
         parse_settings(["in_channels"])
     assert err.value.message == "--set in_channels: expected NAME=VALUE, like --set in_channels=64"
     spec = registry.get_demo("depthwise-separable-cost")
+    defaults = {p.name: p.default for p in spec.params}
+    assert list(defaults) == ["in_channels", "out_channels", "kernel", "size", "stride"]
     assert resolve_settings(spec.id, spec.params, {"in_channels": "32", "stride": 2}) == {
-        "in_channels": 32, "out_channels": 128, "kernel": 3, "size": 56, "stride": 2,
+        **defaults, "in_channels": 32, "stride": 2,
     }  # fmt: skip
     with pytest.raises(CvquizError) as err:
         resolve_settings(spec.id, spec.params, {"channels": "3"})
@@ -292,7 +300,7 @@ def test_a_run_is_seeded_and_leaves_the_callers_random_state_alone(monkeypatch) 
     assert (first.title, first.explanation, first.numbers) == ("Seeded", ("run 1",), 1)
 
 
-def test_verify_demos_times_each_demo_with_the_given_clock() -> None:
+def test_verify_demos_times_each_run_with_the_given_clock_and_the_oracle_on() -> None:
     ticks = iter(range(100))
     seen: list[str] = []
     specs = [registry.get_demo("relu6"), registry.get_demo("depthwise-separable-cost")]
@@ -302,16 +310,33 @@ def test_verify_demos_times_each_demo_with_the_given_clock() -> None:
     assert seen == ["relu6", "depthwise-separable-cost"]
     assert verification.warm_up_seconds == 1.0
     assert [item.seconds for item in verification.items] == [1.0, 1.0]
+    relu6, cost = (item.result for item in verification.items)
+    own = len(default_run("depthwise-separable-cost").checks)
+    assert cost.checks_total == own + len(cost.oracle) and len(cost.oracle) >= 1  # it counts MACs
+    assert all(c.claim.endswith("MACs by formula == FlopCounterMode ÷ 2") for c in cost.oracle)
     data = verification.to_dict()
-    assert (data["demos"], data["passed"], data["checks_passed"], data["checks_total"]) == (
-        2,
-        True,
-        15,
-        15,
-    )
+    assert (data["demos"], data["runs"], data["passed"], data["seeds"]) == (2, 2, True, [0])
+    assert data["checks_passed"] == data["checks_total"] == relu6.checks_total + cost.checks_total
     assert data["results"][0] == {
-        "demo_id": "relu6", "checks_passed": 7, "checks_total": 7, "passed": True, "seconds": 1.0, "failed": [],
+        "demo_id": "relu6", "seed": 0, "checks_passed": relu6.checks_total,
+        "checks_total": relu6.checks_total, "passed": True, "seconds": 1.0, "failed": [],
     }  # fmt: skip
+
+
+def test_verify_plans_every_seed_for_a_stochastic_demo_and_one_for_the_others(
+    monkeypatch,
+) -> None:
+    from cvquiz.demos.verify import plan, seed_range
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+    random = registry.DemoSpec("r", "R", "s", ())
+    fixed = registry.DemoSpec("f", "F", "s", (), stochastic=False)
+    runs = plan([random, fixed], seed_range(4, 3))
+    assert [(spec.id, seed) for spec, seed in runs] == [("r", 4), ("r", 5), ("r", 6), ("f", 4)]
+    assert demo("engine-fixed", title="t", summary="s", stochastic=False).stochastic is False
+    with pytest.raises(CvquizError, match=r"--seeds 1001: expected an integer in 1\.\.1000"):
+        seed_range(0, 1001)
 
 
 # --- finding a demo from a user's words ------------------------------------------------------
@@ -431,3 +456,239 @@ def test_rendering_shows_brackets_and_six_significant_digits() -> None:
     assert "shape [N, C, H, W] stays" in text
     assert "[bold]x[/bold]" in text
     assert "11.5136" in text
+
+
+# --- plots: data, and drawn at 60 and 80 columns without colour -------------------------------
+
+
+def test_plots_refuse_bad_data_and_serialise_to_json() -> None:
+    with pytest.raises(ValueError, match="kind 'pie' is not one of"):
+        Plot("p", "pie", {"a": [(1, 1.0)]})
+    with pytest.raises(ValueError, match="every series needs at least one point"):
+        Plot("p", "line", {"a": []})
+    with pytest.raises(ValueError, match="a y value is not finite"):
+        Plot("p", "line", {"a": [(1, float("nan"))]})
+    with pytest.raises(ValueError, match="a log axis needs every y > 0"):
+        Plot("p", "line", {"a": [(1, 0.0)]}, log_y=True)
+    with pytest.raises(ValueError, match="a line chart's x values must be numbers"):
+        Plot("p", "line", {"a": [("one", 1.0)]})
+    plot = Plot("loss", "line", {"plain": [(0, 2), (10, 1.5)]}, x_label="step", y_label="loss")
+    assert json.loads(json.dumps(plot.to_dict())) == {
+        "title": "loss", "kind": "line", "x_label": "step", "y_label": "loss", "log_y": False,
+        "note": None, "series": {"plain": [[0, 2.0], [10, 1.5]]},
+    }  # fmt: skip
+    bars = Series("MACs by α", (1.0, 0.5), (569.0, 149.0), "α", "MACs (M)").as_plot()
+    assert (bars.kind, bars.series) == ("bars", {"MACs (M)": ((1.0, 569.0), (0.5, 149.0))})
+
+
+def _drawn(plot: Plot, width: int) -> list[str]:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from cvquiz.render.charts import render_plot
+
+    out = StringIO()
+    console = Console(file=out, width=width, force_terminal=True, no_color=True)
+    console.print(render_plot(plot, width=width))
+    text = out.getvalue()
+    assert "\x1b[3" not in text and "\x1b[9" not in text  # no colour at all, only bold
+    return Text.from_ansi(text).plain.splitlines()
+
+
+CURVES = {
+    "plain-8": [(s, 2.3 * math.exp(-s / 80) + 0.3) for s in range(0, 301, 3)],
+    "plain-32": [(s, 2.3 * math.exp(-s / 200) + 0.6) for s in range(0, 301, 3)],
+    "resnet-32": [(s, 2.3 * math.exp(-s / 60) + 0.2) for s in range(0, 301, 3)],
+}
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_a_line_chart_fits_and_tells_its_series_apart_without_colour(width: int) -> None:
+    lines = _drawn(Plot("Training loss", "line", CURVES, x_label="step", y_label="loss"), width)
+    assert max(cell_len(line.rstrip()) for line in lines) <= width
+    assert lines[:2] == ["Training loss", "loss"]
+    rows = lines[2:12]  # 10 rows: labels at the top, the middle and the bottom
+    assert [row.split("┤")[0].strip() for row in rows if "┤" in row] == ["2.9", "1.56", "0.215"]
+    assert lines[12].strip() == "└" + "─" * (len(lines[12].strip()) - 1)
+    assert lines[13].split() == ["0", "step", "300"]
+    assert lines[14].split()[:6] == ["●", "plain-8", "×", "plain-32", "+", "resnet-32"]
+    body = "".join(rows)
+    assert all(body.count(glyph) >= 20 for glyph in "●×+")  # each curve drawn across the chart
+    assert rows[1].index("●") == rows[1].index("│") + 1  # plain-8 starts at the top left
+    assert rows[-1].rstrip()[-1] in "+#" and "+" in rows[-1]  # resnet-32 ends lowest
+
+
+def test_a_log_line_chart_and_a_flat_one() -> None:
+    decay = {"loss": [(s, 10 ** (-s / 100)) for s in range(0, 301)]}
+    lines = _drawn(Plot("Loss", "line", decay, x_label="step", y_label="loss", log_y=True), 60)
+    assert lines[1] == "loss (log scale)"
+    labels = [row.split("┤")[0].strip() for row in lines[2:12] if "┤" in row]
+    assert labels == ["1", "0.0316", "0.001"]  # 10^0, 10^-1.5, 10^-3: even steps on a log axis
+    axis = lines[2].index("┤") + 1
+    diagonal = [row.index("●") - axis for row in lines[2:12]]  # a straight line on a log axis
+    assert diagonal == sorted(diagonal) and diagonal[0] == 0 and diagonal[-1] > 45
+    flat = _drawn(Plot("Flat", "line", {"a": [(0, 1.0), (5, 1.0)]}), 60)
+    assert sum("●" in row for row in flat[1:11]) == 1  # one row, not a division by zero
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_bars_and_sparklines_fit_without_colour(width: int) -> None:
+    grouped = Plot(
+        "Steps to a loss of 0.01", "bars",
+        {"plain": [("depth 2", 40), ("depth 8", 300)], "residual": [("depth 2", 30), ("depth 8", 35)]},
+    )  # fmt: skip
+    lines = _drawn(grouped, width)
+    assert max(cell_len(line.rstrip()) for line in lines) <= width
+    assert [line.split()[-1] for line in lines[1:5]] == ["40", "30", "300", "35"]
+    assert lines[3].count("█") == 36 and lines[2].count("▒") == 4  # scaled to the largest bar
+    assert lines[5].split() == ["█", "plain", "▒", "residual"]
+    lr = Plot(
+        "Learning rate", "sparklines",
+        {"step decay": [(s, 0.1 if s < 150 else 0.01) for s in range(300)],
+         "constant": [(s, 0.1) for s in range(300)]},
+        x_label="step", y_label="lr",
+    )  # fmt: skip
+    lines = _drawn(lr, width)
+    assert max(cell_len(line.rstrip()) for line in lines) <= width
+    decay, constant = lines[1].split(), lines[2].split()
+    assert decay[0:2] == ["step", "decay"] and decay[-3:] == ["0.1", "→", "0.01"]
+    spark = decay[2]  # 300 steps in fewer columns: each the mean of its share of steps
+    assert spark.strip("█▁") in ("", "▅", "▄") and spark[0] == "█" and spark[-1] == "▁"
+    assert abs(spark.index("▁") - len(spark) / 2) <= 1  # the drop halfway
+    assert set(constant[1]) == {"▄"} and len(constant[1]) == len(decay[2])
+    assert lines[3].strip() == "lr over step"
+
+
+# --- counting MACs: by formula on an empty batch, FlopCounterMode as the oracle ----------------
+
+FORMULA_PROBE = """
+import sys
+import torch
+from cvquiz.demos import zoo
+from cvquiz.demos.zoo import counting
+model = zoo.build_meta(zoo.resnet50)
+conv = torch.nn.Conv2d(64, 128, 3, padding=1, device="meta")
+print(zoo.analytic_macs(model), counting.formula_macs(conv, torch.empty(2, 64, 56, 56, device="meta")),
+      "torch._dynamo" in sys.modules)
+"""
+
+
+def test_counting_by_formula_never_imports_dynamo() -> None:
+    # A forward pass on meta tensors, or FlopCounterMode, imports torch._dynamo: about 1 s.
+    proc = subprocess.run(
+        [sys.executable, "-c", FORMULA_PROBE], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["4089184256", str(2 * 128 * 56 * 56 * 64 * 9), "False"]
+
+
+class _Attention(torch.nn.Module):
+    """Self-attention written with a functional linear and matmuls: it declares its own MACs."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.qkv = torch.nn.Parameter(torch.randn(3 * dim, dim))
+        self.out = torch.nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = torch.nn.functional.linear(x, self.qkv).chunk(3, dim=-1)  # (N, T, D) each
+        return self.out((q @ k.transpose(-2, -1)).softmax(-1) @ v)
+
+    def own_macs(self, inputs: tuple[tuple[int, ...], ...], output: tuple[int, ...]) -> int:
+        n, t, d = inputs[0]
+        return n * t * d * 3 * d + 2 * n * t * t * d  # the projection, Q·Kᵀ, attention·V
+
+
+class _Flattening(torch.nn.Module):
+    """x.view(N, -1) refuses an empty batch: counted by the plain forward pass instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, stride=2)
+        self.fc = torch.nn.Linear(8 * 7 * 7, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        return self.fc(y.view(y.size(0), -1))
+
+
+def _layer_cases() -> list[tuple[str, torch.nn.Module, tuple[torch.Tensor, ...]]]:
+    nn = torch.nn
+    x = torch.randn(2, 16, 9, 9)
+    tokens = torch.randn(2, 5, 16)
+    return [
+        ("grouped conv", nn.Conv2d(16, 32, 3, stride=2, groups=4, bias=False), (x,)),
+        ("depthwise conv", nn.Conv2d(16, 16, 5, padding=2, groups=16), (x,)),
+        ("transposed conv", nn.ConvTranspose2d(16, 8, 2, stride=2), (x,)),
+        ("grouped transposed conv", nn.ConvTranspose2d(16, 8, 3, stride=2, groups=2), (x,)),
+        ("conv1d", nn.Conv1d(16, 4, 3), (tokens.transpose(1, 2),)),
+        ("linear on every pixel", nn.Linear(16, 24), (x.permute(0, 2, 3, 1),)),
+        ("attention, batch first", nn.MultiheadAttention(16, 4, batch_first=True), (tokens,) * 3),
+        ("attention, (L, N, E)", nn.MultiheadAttention(16, 2), (tokens.transpose(0, 1),) * 3),
+        ("own MACs", _Attention(16), (tokens,)),
+        ("a forward refusing an empty batch", _Flattening(), (torch.randn(3, 3, 16, 16),)),
+    ]
+
+
+def test_formula_equals_flop_counter_for_every_kind_of_layer() -> None:
+    from cvquiz.demos.zoo import counting
+
+    for name, module, inputs in _layer_cases():
+        assert counting.formula_macs(module, *inputs) == counting.forward_macs(module, *inputs), (
+            name
+        )
+        meta = [x.to("meta") for x in inputs]
+        assert counting.formula_macs(module.to("meta"), *meta) == counting.forward_macs(
+            module, *meta
+        ), name
+    rows = counting.formula_layers(_Flattening(), torch.randn(3, 3, 16, 16))
+    assert [(r.name, r.kind, r.output_shape) for r in rows] == [
+        ("conv", "conv", (3, 8, 7, 7)), ("fc", "linear", (3, 10)),
+    ]  # fmt: skip
+
+
+def test_the_oracle_counts_again_only_when_asked_and_catches_a_wrong_formula(monkeypatch) -> None:
+    from cvquiz.demos.zoo import counting
+
+    conv = torch.nn.Conv2d(8, 8, 3, device="meta")
+    x = torch.empty(1, 8, 10, 10, device="meta")
+    assert counting.formula_macs(conv, x) == 8 * 8 * 9 * 64
+    with counting.oracle() as counts:
+        counting.formula_macs(conv, x, label="a conv")
+        counting.analytic_macs(counting.build_meta(lambda: torch.nn.Linear(4, 2)), (3, 4))
+    assert counts == [
+        counting.OracleCount("a conv", 36_864, 36_864),
+        counting.OracleCount("Linear(3×4)", 24, 24),
+    ]
+    assert all(c.agrees for c in counts)
+
+    # A demo that counts with a wrong formula passes its own checks; the oracle fails it.
+    spec = registry.DemoSpec("engine-wrong-formula", "Wrong", "s", ())
+    spec.measure(lambda s, ctx: counting.formula_macs(_Attention(16), torch.randn(2, 5, 16)))
+    spec.present(lambda n, s: Presentation(explanation=(f"{n:,} MACs",)))
+    monkeypatch.setitem(registry._REGISTRY, spec.id, spec)
+    monkeypatch.setitem(index.DEMO_MODULES, spec.id, __name__)
+    assert runner.run_demo(spec.id).passed  # nothing to compare without the oracle
+    monkeypatch.setattr(_Attention, "own_macs", lambda self, inputs, output: 0)
+    result = runner.run_demo(spec.id, oracle=True)
+    assert not result.passed and result.checks_total == 1
+    (failed,) = result.failed
+    assert failed.claim == "_Attention(2×5×16): MACs by formula == FlopCounterMode ÷ 2"
+    assert (failed.measured, failed.expected) == (
+        2 * 5 * 16 * 16,
+        2 * 5 * 16 * 16 * 4 + 2 * 2 * 25 * 16,
+    )
+
+
+@pytest.mark.parametrize("demo_id", index.demo_ids())
+def test_every_demo_counts_macs_as_flop_counter_does(demo_id: str) -> None:
+    result = runner.run_demo(demo_id, oracle=True)
+    assert [(c.claim, c.expected, c.measured) for c in result.oracle if not c.passed] == []
+
+
+def test_a_demo_declared_deterministic_gives_the_same_numbers_at_another_seed() -> None:
+    fixed = [spec for spec in registry.all_demos() if not spec.stochastic]
+    for spec in fixed:
+        first, other = default_run(spec.id).to_dict(), runner.run_demo(spec.id, seed=1).to_dict()
+        assert {**first, "seed": 1} == other, spec.id

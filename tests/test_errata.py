@@ -141,3 +141,16 @@ def test_errata_problems_names_a_missing_or_failing_check(tmp_path: Path) -> Non
     assert errata_problems([q], lambda _: other) == [
         f"Q1 erratum: demo pre-activation has no check \u201c{q.errata[0].check}\u201d"
     ]
+
+
+def test_every_built_in_erratum_is_proven_by_its_demo() -> None:
+    """Each erratum of the built-in bank names a check its demo has, and that check passes."""
+    from demo_runs import default_run
+
+    from cvquiz.bank.library import builtin_bank_path
+    from cvquiz.links import errata_problems
+
+    questions = load_bank(builtin_bank_path()).questions
+    with_errata = {q.number for q in questions if q.errata}
+    assert {10, 25, 35} <= with_errata  # v2 is pre-activation; width not linear; INT8 same MACs
+    assert errata_problems(questions, default_run) == []

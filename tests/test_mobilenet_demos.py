@@ -32,6 +32,7 @@ MOBILENET_DEMOS = (
     "linear-bottleneck",
     "quantization",
     "deployment",
+    "transfer-learning",
 )
 MOBILENET_MODULES = (
     "convs",
@@ -43,6 +44,8 @@ MOBILENET_MODULES = (
     "efficient",
     "ssd",
     "deploy",
+    "transfer",
+    "scaling",
 )
 
 
@@ -103,20 +106,45 @@ def test_every_check_passes_with_defaults(demo_id: str) -> None:
 
 def test_depthwise_separable_cost_numbers() -> None:
     n = default_run("depthwise-separable-cost").numbers
-    # M=64, N=128, k=3, 56x56: formula and FlopCounterMode/2 side by side.
+    # The defaults are MobileNets Table 3's layer: M=N=512, k=3, 14x14.
     assert n.weight_shapes == {
-        "standard": (128, 64, 3, 3),
-        "depthwise": (64, 1, 3, 3),
-        "pointwise": (128, 64, 1, 1),
+        "standard": (512, 512, 3, 3),
+        "depthwise": (512, 1, 3, 3),
+        "pointwise": (512, 512, 1, 1),
     }
-    assert n.params == {"standard": 73_728, "depthwise": 576, "pointwise": 8_192}
-    expected_macs = {"standard": 231_211_008, "depthwise": 1_806_336, "pointwise": 25_690_112}
+    assert n.params == {"standard": 2_359_296, "depthwise": 4_608, "pointwise": 262_144}
+    expected_macs = {"standard": 462_422_016, "depthwise": 903_168, "pointwise": 51_380_224}
     assert n.macs_formula == n.macs_counted == expected_macs
-    assert n.params["depthwise"] + n.params["pointwise"] == 8_768
-    assert n.macs_formula["depthwise"] + n.macs_formula["pointwise"] == 27_496_448
-    assert n.separable_macs == 27_496_448
-    assert n.macs_ratio == Fraction(137, 1152) == Fraction(1, 128) + Fraction(1, 9)
-    assert (n.probes, n.moved) == ((0, 32, 63), ((0,), (32,), (63,)))
+    assert n.separable_macs == 52_283_392
+    assert n.macs_ratio == Fraction(1, 512) + Fraction(1, 9)
+    assert (n.probes, n.moved) == ((0, 256, 511), ((0,), (256,), (511,)))
+    # Table 3's four rows, counted, and Table 2's shares of MobileNetV1 by layer type.
+    assert n.paper.table3 == (
+        (462_422_016, 2_359_296),
+        (52_283_392, 266_752),
+        (29_578_752, 150_912),
+        (15_091_200, 150_912),
+    )
+    assert n.paper.macs == (539_492_352, 17_385_984, 10_838_016, 1_024_000)
+    assert n.paper.weights == (3_139_584, 44_640, 864, 1_024_000)
+
+
+def test_table_2_first_conv_share_is_a_digit_swap() -> None:
+    res = default_run("depthwise-separable-cost")
+    first = claim(res, "Table 2: Conv 3×3 (first) is")
+    assert (first.expected, first.measured, first.passed) == (1.91, 1.91, True)
+    assert (
+        round(
+            sum(
+                share
+                for _, share, _ in __import__(
+                    "cvquiz.demos.mobilenet.paper_tables", fromlist=["TABLE2"]
+                ).TABLE2
+            ),
+            2,
+        )
+        == 99.29
+    )  # the paper's column as printed
 
 
 @pytest.mark.parametrize(
@@ -404,9 +432,115 @@ def test_deployment_folds_bn() -> None:
     n = default_run("deployment").numbers
     assert (n.block_params, n.macs_block) == (9_152, 6_874_112)
     assert (n.fused_params, n.macs_separable) == (8_960, 6_874_112)
-    assert n.diff < 1e-4
+    assert n.diff < 1e-4 and n.torch_gap < 1e-6
     # a count, then the ratio
     assert (n.macs_standard, round(n.mac_ratio, 2)) == (57_802_752, 8.41)
-    assert n.bn_left == 0
+    # quartiles of 21 timed runs after warm-up: the spread the text's verdict rests on
+    for q1, median, q3 in (n.ms_standard, n.ms_separable):
+        assert 0 < q1 <= median <= q3
+    low, high = n.time_ratio_range
+    assert low <= n.time_ratio <= high
     tiny = run_demo("deployment", settings={"in_channels": "1", "out_channels": "1"})
     assert "1.1× more MACs" in tiny.explanation[1]  # never "0.9× fewer"
+
+
+def test_a_wrong_bn_fold_fails_a_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from cvquiz.demos.mobilenet import deploy
+
+    def slipped_fold(conv, bn):  # a plausible slip: the bias forgets the γ/√(var+ε) factor
+        fused = fold_bn(conv, bn)
+        with torch.no_grad():
+            fused.bias.copy_(bn.bias - bn.running_mean)
+        return fused
+
+    fold_bn = deploy.fold_bn
+    monkeypatch.setattr(deploy, "fold_bn", slipped_fold)
+    assert _failed(run_demo("deployment", settings={"repeats": "5"})) == [
+        "folded block gives the same output",
+        "folded weights and biases equal torch's fuse_conv_bn_eval",
+    ]
+
+
+# --- planted bugs that keep every count: each must fail a named check -------------------------
+
+
+def _failed(res: DemoResult) -> list[str]:
+    return [c.claim for c in res.checks if not c.passed]
+
+
+def test_v3_checks_identify_each_block_by_behaviour() -> None:
+    n = default_run("mobilenetv3").numbers
+    large, small = n.model("mobilenet_v3_large"), n.model("mobilenet_v3_small")
+    assert large.nl == "RE RE RE RE RE RE HS HS HS HS HS HS HS HS HS"
+    assert small.nl == "RE RE RE HS HS HS HS HS HS HS HS"
+    assert (large.stem, small.stem, large.gate_gap, small.gate_gap) == ("HS", "HS", 0.0, 0.0)
+
+
+def test_swapping_h_swish_and_relu_across_v3_blocks_fails_a_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cvquiz.demos.zoo import mobilenet as zoo_mobilenet
+
+    for name in ("V3_LARGE", "V3_SMALL"):
+        rows = getattr(zoo_mobilenet, name)
+        monkeypatch.setattr(
+            zoo_mobilenet, name, tuple(r._replace(hswish=not r.hswish) for r in rows)
+        )
+    res = run_demo("mobilenetv3")
+    assert _failed(res) == [
+        "mobilenet_v3_large: stem and each bneck's activation (NL) and SE as in the paper's table",
+        "mobilenet_v3_small: stem and each bneck's activation (NL) and SE as in the paper's table",
+    ]
+    assert res.numbers.model("mobilenet_v3_large").params == 5_483_032  # the counts cannot tell
+
+
+def test_a_sigmoid_se_gate_in_v3_fails_a_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from torch import nn
+
+    from cvquiz.demos.zoo import mobilenet as zoo_mobilenet
+
+    monkeypatch.setattr(zoo_mobilenet, "HSigmoid", nn.Sigmoid)
+    assert _failed(run_demo("mobilenetv3")) == [
+        "every V3 SE gate is a hard sigmoid ReLU6(x+3)/6, not a sigmoid"
+    ]
+
+
+def test_shuffling_4_groups_in_shufflenet_v2_fails_a_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cvquiz.demos.zoo import shufflenet as zoo_shufflenet
+
+    shuffle = zoo_shufflenet.channel_shuffle
+    monkeypatch.setattr(zoo_shufflenet, "channel_shuffle", lambda x, groups: shuffle(x, 4))
+    res = run_demo("channel-shuffle")
+    assert _failed(res) == ["ShuffleNetV2 units shuffle their concatenated halves with 2 groups"]
+    assert res.numbers.shufflenet.params == 2_278_604
+
+
+def test_ssd_uses_1x1_box_predictors_and_its_heads_are_small() -> None:
+    n = default_run("ssd-feature-maps").numbers
+    # TF's ssd_mobilenet_v1: kernel_size 1, Σ C·B·(4+K) + B·(4+K) with K = 91
+    assert sum(m.head_params for m in n.maps) == 14_592 * 95 + 33 * 95 == 1_389_375
+    assert sum(m.wide_params for m in n.maps) == 12_479_295  # what 3×3 heads would cost
+    assert n.backbone_params == 3_206_976
+    assert sum(m.head_macs for m in n.maps) == 120_311_040
+
+
+def test_relu6_probes_every_activation_of_the_zoo_s_v2(monkeypatch: pytest.MonkeyPatch) -> None:
+    from torch import nn
+
+    from cvquiz.demos.zoo import mobilenet as zoo_mobilenet
+
+    n = default_run("relu6").numbers
+    assert (n.v2_relu6, n.v2_activations) == (35, 35)
+    monkeypatch.setattr(zoo_mobilenet.nn, "ReLU6", nn.ReLU)  # a V2 built with plain ReLUs
+    assert _failed(run_demo("relu6"))[0].startswith("MobileNetV2's activations all clip at 6")
+
+
+def test_quantization_keeps_the_mac_count() -> None:
+    res = default_run("quantization")
+    n = res.numbers
+    assert n.int_macs == n.macs == 64 * 9 * 28 * 28
+    assert n.int8_bytes * 4 == n.float_bytes
+    assert n.int_gap < 1e-12
+    assert claim(res, "INT8 keeps the MAC count").passed

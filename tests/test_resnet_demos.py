@@ -35,6 +35,10 @@ RESNET_DEMOS = (
     "densenet-vs-resnet",
     "he-init",
     "gradient-highway",
+    "degradation",
+    "near-identity",
+    "training-recipe",
+    "still-used",
 )
 RESNET_MODULES = (
     "blocks",
@@ -45,6 +49,9 @@ RESNET_MODULES = (
     "detection",
     "comparisons",
     "training",
+    "experiments",
+    "recipe",
+    "still_used",
 )
 MACS = MACS_CONVENTION
 
@@ -415,3 +422,72 @@ def test_a_bad_setting_raises_a_one_line_error(
         run_demo(demo_id, settings=settings)
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_q10_check_fails_when_the_v2_block_is_post_activation(monkeypatch) -> None:
+    # Planted: the v2 block computing conv -> BN -> ReLU with a ReLU after the add.
+    from cvquiz.demos import zoo
+    from cvquiz.demos.resnet.blocks import V2_CHECK
+
+    def post_forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.relu(x + self.bn2(self.conv2(out)))
+
+    assert {c.claim: c.passed for c in run_demo("pre-activation").checks}[V2_CHECK]
+    monkeypatch.setattr(zoo.PreActBasicBlock, "forward", post_forward)
+    checks = {c.claim: c for c in run_demo("pre-activation").checks}
+    assert not checks[V2_CHECK].passed and checks[V2_CHECK].measured == "post-activation"
+
+
+def test_residual_block_checks_fail_when_the_shortcut_is_lost(monkeypatch) -> None:
+    from cvquiz.demos import zoo
+    from cvquiz.demos.zoo.cifar import PlainBlock
+
+    monkeypatch.setattr(zoo.BasicBlock, "forward", PlainBlock.forward)
+    result = run_demo("residual-block")
+    assert (
+        "the original block computes ReLU(F(x) + x), F = BN(conv(ReLU(BN(conv(x))))) by hand"
+        in {c.claim for c in result.checks if not c.passed}
+    )
+
+
+def test_still_used_counts() -> None:
+    n = default_run("still-used").numbers
+    assert [(m.name, m.params) for m in n.models] == [
+        ("resnet50", 25_557_032),
+        ("convnext_tiny", 28_589_128),
+        ("vit_b_16", 86_567_656),
+    ]
+    assert [m.macs for m in n.models] == [m.counter_macs for m in n.models]
+    assert [gmacs(m.macs) for m in n.models] == [4.089, 4.456, 17.564]
+
+
+@pytest.mark.parametrize("mutation", ["3x3 kernel", "stride 1", "BN first"])
+def test_the_projection_check_fails_when_the_shortcut_is_not_a_strided_1x1(
+    monkeypatch, mutation: str
+) -> None:
+    """A planted bug in the zoo's option-B shortcut keeps every count but not the function."""
+    from torch import nn
+
+    from cvquiz.demos import zoo
+    from cvquiz.demos.runner import run_demo
+
+    def planted(in_ch: int, out_ch: int, *, stride: int) -> nn.Sequential:
+        if mutation == "3x3 kernel":
+            return nn.Sequential(
+                nn.Conv2d(in_ch, out_ch, 3, stride, 1, bias=False), nn.BatchNorm2d(out_ch)
+            )
+        if mutation == "no stride":
+            return nn.Sequential(
+                nn.Conv2d(in_ch, out_ch, 1, 1, bias=False),
+                nn.BatchNorm2d(out_ch),
+                nn.MaxPool2d(1, stride),
+            )
+        return nn.Sequential(nn.BatchNorm2d(in_ch), nn.Conv2d(in_ch, out_ch, 1, stride, bias=False))
+
+    monkeypatch.setattr(zoo, "projection", planted)
+    result = run_demo("projection-shortcut")
+    failed = [c.claim for c in result.checks if not c.passed]
+    assert (
+        "the shortcut computes BN(W_s ∗ x): a 1x1 kernel at the block's stride, then BN" in failed
+    )

@@ -150,7 +150,12 @@ def test_rate_again_requeues_undo_restores_skip_removes(store) -> None:
     assert summary.due_tomorrow == 1 and summary.learning_due == 1
     assert [r.session_id for r in store.reviews()] == ["S", "S", "S"]
     # Four actions to take back, newest first: three ratings and the skip between them.
-    assert [type(session.undo()).__name__ for _ in range(4)] == ["Rated", "Rated", "Removed", "Rated"]
+    assert [type(session.undo()).__name__ for _ in range(4)] == [
+        "Rated",
+        "Rated",
+        "Removed",
+        "Rated",
+    ]
     assert session.undo() is None
 
 

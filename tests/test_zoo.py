@@ -48,6 +48,7 @@ from cvquiz.demos.zoo import (
     shufflenet_v2_x1_0,
 )
 from cvquiz.demos.zoo.layers import init_weights
+from cvquiz.demos.zoo.registry import spec_macs
 
 IMAGENET_NAMES = [name for name, spec in MODELS.items() if spec.input_size == 224]
 
@@ -61,6 +62,8 @@ EXACT_PARAMS = {
     "resnext50_32x4d": 25_028_904,
     "vgg16": 138_357_544,
     "densenet121": 7_978_856,
+    "convnext_tiny": 28_589_128,
+    "vit_b_16": 86_567_656,
     "mobilenet_v1": 4_231_976,
     "mobilenet_v2": 3_504_872,
     "mobilenet_v3_large": 5_483_032,
@@ -79,6 +82,8 @@ REFERENCE_GMACS = {
     "resnext50_32x4d": "4.23",
     "vgg16": "15.47",
     "densenet121": "2.834",
+    "convnext_tiny": "4.456",
+    "vit_b_16": "17.564",  # attention products Q·Kᵀ and attention·V included
     "mobilenet_v1": "0.569",
     "mobilenet_v2": "0.301",
     "mobilenet_v3_large": "0.217",
@@ -101,9 +106,7 @@ def meta_models() -> dict[str, nn.Module]:
 
 @pytest.fixture(scope="module")
 def macs(meta_models: dict[str, nn.Module]) -> dict[str, int]:
-    return {
-        name: analytic_macs(model, MODELS[name].input_shape) for name, model in meta_models.items()
-    }
+    return {name: spec_macs(MODELS[name], model) for name, model in meta_models.items()}
 
 
 # --- the registry ---------------------------------------------------------------------------
@@ -587,3 +590,28 @@ def test_meta_build_restores_weight_initialisers() -> None:
     w = torch.empty(64, 3, 7, 7)
     nn.init.zeros_(w)
     assert torch.count_nonzero(w) == 0
+
+
+# --- ConvNeXt and ViT ------------------------------------------------------------------------
+
+
+def test_vit_self_attention_matches_torch_multihead_attention() -> None:
+    from cvquiz.demos.zoo.vit import SelfAttention
+
+    torch.manual_seed(0)
+    mine = SelfAttention(16, 4).double()
+    torch_mha = nn.MultiheadAttention(16, 4, batch_first=True).double()
+    torch_mha.load_state_dict(mine.state_dict())
+    x = torch.randn(2, 5, 16, dtype=torch.float64)
+    expected, _ = torch_mha(x, x, x, need_weights=False)
+    torch.testing.assert_close(mine(x), expected)
+
+
+def test_vit_macs_formula_counts_the_attention_products() -> None:
+    from cvquiz.demos.zoo.vit import ViTConfig, vit_macs
+
+    small = ViTConfig(image_size=32, patch=8, dim=16, depth=2, heads=2, mlp_dim=32)
+    t = small.tokens
+    assert t == 17
+    by_hand = 16 * 16 * 3 * 64 + 2 * (4 * t * 16 * 16 + 2 * t * t * 16 + 2 * t * 16 * 32) + 16 * 10
+    assert vit_macs(small, num_classes=10) == by_hand

@@ -22,6 +22,10 @@ DEMO_MODULES: dict[str, str] = {
     "densenet-vs-resnet": "cvquiz.demos.resnet.comparisons",
     "he-init": "cvquiz.demos.resnet.training",
     "gradient-highway": "cvquiz.demos.resnet.training",
+    "degradation": "cvquiz.demos.resnet.experiments",
+    "near-identity": "cvquiz.demos.resnet.experiments",
+    "training-recipe": "cvquiz.demos.resnet.recipe",
+    "still-used": "cvquiz.demos.resnet.still_used",
     # MobileNet family (and EfficientNet, ShuffleNet)
     "depthwise-separable-cost": "cvquiz.demos.mobilenet.convs",
     "pointwise-as-linear": "cvquiz.demos.mobilenet.pointwise",
@@ -34,10 +38,11 @@ DEMO_MODULES: dict[str, str] = {
     "squeeze-excitation-cost": "cvquiz.demos.mobilenet.v3",
     "linear-bottleneck": "cvquiz.demos.mobilenet.blocks",
     "channel-shuffle": "cvquiz.demos.mobilenet.efficient",
-    "efficientnet-scaling": "cvquiz.demos.mobilenet.efficient",
+    "efficientnet-scaling": "cvquiz.demos.mobilenet.scaling",
     "ssd-feature-maps": "cvquiz.demos.mobilenet.ssd",
     "quantization": "cvquiz.demos.mobilenet.int8",
     "deployment": "cvquiz.demos.mobilenet.deploy",
+    "transfer-learning": "cvquiz.demos.mobilenet.transfer",
 }
 
 

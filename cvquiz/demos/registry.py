@@ -1,6 +1,7 @@
 """The demo registry: `demo(...)` declares a demo, its `measure` and `present` steps attach to it.
 
-    cost = demo("depthwise-separable-cost", title=..., summary=..., params=(Param(...), ...))
+    cost = demo("depthwise-separable-cost", title=..., summary=..., params=(Param(...), ...),
+                stochastic=False)   # its numbers do not depend on the seed: verify runs it once
 
     @cost.measure
     def measure(s: Settings, ctx: DemoContext) -> CostNumbers: ...   # torch work, numbers out
@@ -30,12 +31,17 @@ _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 @dataclass(eq=False)
 class DemoSpec:
-    """A registered demo: what it is called, its settings, and its two steps."""
+    """A registered demo: what it is called, its settings, and its two steps.
+
+    `stochastic`: its numbers may depend on the seed (random tensors, module init, training), so
+    `verify --seeds N` runs it at every seed; a demo whose numbers cannot depend on it says False.
+    """
 
     id: str
     title: str
     summary: str
     params: tuple[Param, ...]
+    stochastic: bool = True
     module: str | None = None  # where measure is defined
     measure_step: Callable[..., Any] | None = field(default=None, repr=False)
     present_step: Callable[..., Presentation] | None = field(default=None, repr=False)
@@ -64,7 +70,14 @@ _REGISTRY: dict[str, DemoSpec] = {}
 _imported: set[str] = set()
 
 
-def demo(id: str, *, title: str, summary: str, params: Sequence[Param] = ()) -> DemoSpec:
+def demo(
+    id: str,
+    *,
+    title: str,
+    summary: str,
+    params: Sequence[Param] = (),
+    stochastic: bool = True,
+) -> DemoSpec:
     """Register a demo under `id`; a bad or duplicate id, or a default outside its range, raises at import."""
     if not _ID.match(id):
         raise ValueError(f"demo id {id!r} must be kebab-case (like 'depthwise-cost')")
@@ -82,7 +95,9 @@ def demo(id: str, *, title: str, summary: str, params: Sequence[Param] = ()) -> 
             raise ValueError(
                 f"demo {id!r}: {p.name} is a multiple of unknown setting {p.multiple_of!r}"
             )
-    spec = DemoSpec(id=id, title=title, summary=summary, params=tuple(params))
+    spec = DemoSpec(
+        id=id, title=title, summary=summary, params=tuple(params), stochastic=stochastic
+    )
     _REGISTRY[id] = spec
     return spec
 

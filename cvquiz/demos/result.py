@@ -1,8 +1,9 @@
-"""What a demo returns: tables, checks and series as plain data (no torch here), read by Rich and --json."""
+"""What a demo returns: tables, checks and plots as plain data (no torch here), read by Rich and --json."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,9 +168,66 @@ def check(
     )
 
 
+PLOT_KINDS = ("bars", "line", "sparklines")
+Point = tuple[float | str, float]
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A small chart as plain data: named series of (x, y) points (JSON-ready, drawn by Rich).
+
+    `bars`: one bar per point (x is its label; several series give grouped bars); `line`: every
+    series over the same x axis (training curves); `sparklines`: one line per series. `log_y`
+    draws a line chart's y axis on a log scale (every y > 0).
+    """
+
+    title: str
+    kind: str
+    series: Mapping[str, Sequence[Point]]
+    x_label: str = ""
+    y_label: str = ""
+    log_y: bool = False
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in PLOT_KINDS:
+            raise ValueError(f"plot '{self.title}': kind {self.kind!r} is not one of {PLOT_KINDS}")
+        series = {
+            str(name): tuple((x, float(y)) for x, y in points)
+            for name, points in self.series.items()
+        }
+        if not series or not all(series.values()):
+            raise ValueError(f"plot '{self.title}': every series needs at least one point")
+        ys = [y for points in series.values() for _x, y in points]
+        if not all(math.isfinite(y) for y in ys):
+            raise ValueError(f"plot '{self.title}': a y value is not finite")
+        if self.log_y and min(ys) <= 0:
+            raise ValueError(f"plot '{self.title}': a log axis needs every y > 0")
+        if self.kind == "line" and not all(
+            isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+            for points in series.values()
+            for x, _y in points
+        ):
+            raise ValueError(f"plot '{self.title}': a line chart's x values must be numbers")
+        object.__setattr__(self, "series", series)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "kind": self.kind,
+            "x_label": self.x_label,
+            "y_label": self.y_label,
+            "log_y": self.log_y,
+            "note": self.note,
+            "series": {
+                name: [[_plain(x), y] for x, y in points] for name, points in self.series.items()
+            },
+        }
+
+
 @dataclass(frozen=True)
 class Series:
-    """Points for a small plot (rendered as a text bar chart)."""
+    """Points for a bar chart (the older form of a Plot: drawn as Plot(kind="bars"))."""
 
     name: str
     x: tuple[float, ...]
@@ -183,6 +241,16 @@ class Series:
                 f"series '{self.name}': {len(self.x)} x values for {len(self.y)} y values"
             )
 
+    def as_plot(self) -> Plot:
+        """The same bars as a Plot: one series named by the y label, labelled `x_label=x`."""
+        return Plot(
+            self.name,
+            "bars",
+            {self.y_label: list(zip(self.x, self.y, strict=True))},
+            x_label=self.x_label,
+            y_label=self.y_label,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -195,18 +263,23 @@ class Series:
 
 @dataclass(frozen=True)
 class Presentation:
-    """What a demo's `present` step makes of its numbers: text, tables, checks and series."""
+    """What a demo's `present` step makes of its numbers: text, tables, plots and checks."""
 
     explanation: tuple[str, ...]
     tables: tuple[Table, ...] = ()
     checks: tuple[Check, ...] = ()
-    series: tuple[Series, ...] = ()
+    series: tuple[Series, ...] = ()  # drawn as bar plots after `plots`
     convention: str | None = None
+    plots: tuple[Plot, ...] = ()
 
 
 @dataclass(frozen=True)
 class DemoResult:
-    """One demo run: its numbers as measured, their presentation, and the settings, device and seed."""
+    """One demo run: its numbers as measured, their presentation, and the settings, device and seed.
+
+    `plots` holds every plot, the presentation's `series` included (as bars); `oracle` the
+    formula-vs-FlopCounterMode checks of a run with the oracle on (verify, tests), else empty.
+    """
 
     demo_id: str
     title: str
@@ -215,18 +288,33 @@ class DemoResult:
     checks: tuple[Check, ...] = ()
     series: tuple[Series, ...] = ()
     convention: str | None = None
+    plots: tuple[Plot, ...] = ()
+    oracle: tuple[Check, ...] = ()
     params: dict[str, object] = field(default_factory=dict)
     device: str = "cpu"
     seed: int = 0
     numbers: Any = field(default=None, repr=False, compare=False)  # what `measure` returned
 
     @property
+    def all_checks(self) -> tuple[Check, ...]:
+        """The demo's own checks, then the oracle's."""
+        return self.checks + self.oracle
+
+    @property
+    def failed(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.all_checks if not c.passed)
+
+    @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        return all(c.passed for c in self.all_checks)
 
     @property
     def checks_passed(self) -> int:
-        return sum(c.passed for c in self.checks)
+        return sum(c.passed for c in self.all_checks)
+
+    @property
+    def checks_total(self) -> int:
+        return len(self.all_checks)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -240,7 +328,9 @@ class DemoResult:
             "tables": [t.to_dict() for t in self.tables],
             "checks": [c.to_dict() for c in self.checks],
             "series": [s.to_dict() for s in self.series],
+            "plots": [p.to_dict() for p in self.plots],
+            "oracle": [c.to_dict() for c in self.oracle],
             "checks_passed": self.checks_passed,
-            "checks_total": len(self.checks),
+            "checks_total": self.checks_total,
             "passed": self.passed,
         }

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cvquiz.demos.params import resolve_settings
 from cvquiz.demos.registry import get_demo
-from cvquiz.demos.result import DemoResult
+from cvquiz.demos.result import COUNTER_SOURCE, Check, DemoResult, check
 from cvquiz.errors import CvquizError
 
 if TYPE_CHECKING:
@@ -68,12 +68,19 @@ def refuse_large(elements: int, *, what: str, limit: int = MAX_ELEMENTS) -> None
 
 
 def run_demo(
-    id: str, *, settings: Mapping[str, Any] | None = None, device: str = "cpu", seed: int = 0
+    id: str,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    device: str = "cpu",
+    seed: int = 0,
+    oracle: bool = False,
 ) -> DemoResult:
     """Validate settings and device, run measure then present, and stamp settings, device and seed.
 
     Module initialisation draws from torch's global generator: it is seeded too, inside a forked
-    RNG state, so a run neither depends on nor disturbs the caller's randomness.
+    RNG state, so a run neither depends on nor disturbs the caller's randomness. With `oracle`
+    (verify, tests), every MAC count the demo makes by formula is made again by FlopCounterMode,
+    and each pair becomes a check in `result.oracle`.
     """
     spec = get_demo(id)
     resolved = resolve_settings(spec.id, spec.params, settings)
@@ -86,7 +93,14 @@ def run_demo(
         torch.manual_seed(seed)
         ctx = DemoContext(device=torch_device, seed=seed, rng=torch.Generator().manual_seed(seed))
         assert spec.measure_step is not None and spec.present_step is not None
-        numbers = spec.measure_step(resolved, ctx)
+        if oracle:
+            from cvquiz.demos.zoo.counting import oracle as counting_oracle
+
+            with counting_oracle() as counts:
+                numbers = spec.measure_step(resolved, ctx)
+            oracle_checks = _oracle_checks(counts)
+        else:
+            numbers, oracle_checks = spec.measure_step(resolved, ctx), ()
     shown = spec.present_step(numbers, resolved)
     return DemoResult(
         demo_id=spec.id,
@@ -96,8 +110,24 @@ def run_demo(
         checks=shown.checks,
         series=shown.series,
         convention=shown.convention,
+        plots=shown.plots + tuple(series.as_plot() for series in shown.series),
+        oracle=oracle_checks,
         params=dict(resolved),
         device=str(torch_device),
         seed=seed,
         numbers=numbers,
+    )
+
+
+def _oracle_checks(counts: Sequence[Any]) -> tuple[Check, ...]:
+    """One check per distinct count: the formula's MACs against FlopCounterMode's."""
+    distinct = dict.fromkeys((c.label, c.formula, c.counter) for c in counts)
+    return tuple(
+        check(
+            f"{label}: MACs by formula == FlopCounterMode ÷ 2",
+            expected=counter,
+            measured=formula,
+            source=COUNTER_SOURCE,
+        )
+        for label, formula, counter in distinct
     )

@@ -12,17 +12,18 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from cvquiz.demos.result import format_cell
+from cvquiz.render.charts import chart_value as chart_value  # tests and exporters read it here
+from cvquiz.render.charts import render_plot
 from cvquiz.render.fit import Column, fit_table
 
 if TYPE_CHECKING:
     from cvquiz.bank.model import Question
     from cvquiz.demos.registry import DemoSpec
-    from cvquiz.demos.result import Check, DemoResult, Series, Table
-    from cvquiz.demos.verify import Verified
+    from cvquiz.demos.result import Check, DemoResult, Table
+    from cvquiz.demos.verify import Verification, Verified
     from cvquiz.links import CatalogueEntry
 
 PASS, FAIL = "✓", "✗"
-BAR_WIDTH = 36
 
 
 def fmt(value: object) -> str:
@@ -62,33 +63,6 @@ def _checks(items: Sequence[Check], *, prefix: str = "") -> RichTable:
     return grid
 
 
-def chart_value(value: float) -> str:
-    """A bar's value, to the 3 significant digits a bar can show (exact numbers are in the tables)."""
-    if value == 0:
-        return "0"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) >= 1e-3:
-        return f"{value:.3g}"
-    return f"{value:.2g}"
-
-
-def _series(series: Series, *, width: int) -> Group:
-    """A horizontal bar per point: the label, a bar scaled to the largest value, the value."""
-    top = max((abs(y) for y in series.y), default=0.0) or 1.0
-    labels = [f"{series.x_label}={fmt(x)}" for x in series.x]
-    values = [chart_value(y) for y in series.y]
-    label_width = max((Text(label).cell_len for label in labels), default=0)
-    value_width = max((len(v) for v in values), default=0)
-    bar_width = max(8, min(BAR_WIDTH, width - label_width - value_width - 4))
-    lines = [Text(series.name, style="bold")]
-    for label, y, value in zip(labels, series.y, values, strict=True):
-        bar = "█" * max(1, round(bar_width * abs(y) / top)) if y else ""
-        pad = " " * (label_width - Text(label).cell_len)
-        lines.append(Text.assemble(f"  {label}{pad} ", (bar, "cyan"), f" {value}"))
-    return Group(*lines)
-
-
 def _heading(title: str, *, width: int) -> RenderableType:
     """A rule with the title in it, or, when the title would be cut, the title over a rule."""
     if Text(title).cell_len + 4 <= width:
@@ -97,9 +71,14 @@ def _heading(title: str, *, width: int) -> RenderableType:
 
 
 def render_result(
-    console: Console, result: DemoResult, *, question: Question | None = None
+    console: Console,
+    result: DemoResult,
+    *,
+    question: Question | None = None,
+    checks: bool = False,
 ) -> None:
-    """A demo result: title, explanation, settings, tables, plots, checks, convention, verdict."""
+    """A demo result: title, explanation, settings, tables, plots, convention, then one line for
+    the checks (failed ones in full); `checks` lists every check, as `--checks` does."""
     console.print(_heading(result.title, width=console.width))
     where = f"demo {result.demo_id}"
     if question is not None:
@@ -118,26 +97,31 @@ def render_result(
     for table in result.tables:
         console.print()
         console.print(_table(table, width=console.width))
-    for series in result.series:
+    for plot in result.plots:
         console.print()
-        console.print(_series(series, width=console.width))
-    console.print()
-    console.print(
-        Text(f"Checks ({result.checks_passed}/{len(result.checks)} passed)", style="bold")
-    )
-    console.print(_checks(result.checks))
+        console.print(render_plot(plot, width=console.width))
     if result.convention:
         console.print()
         console.print(Text(f"Convention: {result.convention}.", style="dim italic"))
     console.print()
-    console.print(_verdict(result))
+    if checks:
+        console.print(
+            Text(f"Checks ({result.checks_passed}/{result.checks_total} passed)", style="bold")
+        )
+        console.print(_checks(result.all_checks))
+        console.print()
+    console.print(verdict(result))
+    if result.failed and not checks:
+        console.print(_checks(result.failed))
 
 
-def _verdict(result: DemoResult) -> Text:
-    total = len(result.checks)
+def verdict(result: DemoResult) -> Text:
+    """'✓ 23/23 checks', or '✗ 2 of 23 checks failed: <claims>' (every failed claim named)."""
+    total = result.checks_total
     if result.passed:
-        return Text(f"{PASS} all {total} checks passed", style="bold green")
-    return Text(f"{FAIL} {total - result.checks_passed} of {total} checks failed", style="bold red")
+        return Text(f"{PASS} {total}/{total} checks", style="bold green")
+    names = "; ".join(c.claim for c in result.failed)
+    return Text(f"{FAIL} {len(result.failed)} of {total} checks failed: {names}", style="bold red")
 
 
 def render_params(console: Console, spec: DemoSpec, *, question: Question | None = None) -> None:
@@ -230,32 +214,63 @@ def verify_progress(console: Console, total: int) -> Iterator[Callable[[Verified
         yield advance
 
 
-def render_verify(console: Console, items: Sequence[Verified], *, warm_up_seconds: float) -> None:
-    """One row per demo (checks passed/total, time), then any failed checks, then the verdict."""
+def render_verify(console: Console, verification: Verification) -> None:
+    """One row per demo (its runs, checks passed/total over them, time), then each failed check
+    with its demo and seed, a line per seed when there are several, then the verdict."""
+    by_demo: dict[str, list[Verified]] = {}
+    for item in verification.items:
+        by_demo.setdefault(item.spec.id, []).append(item)
+    several = len(verification.seeds) > 1
     columns = [Column("demo", wrap=False), Column("checks", justify="right"),
                Column("time", justify="right", wrap=False), Column("")]  # fmt: skip
-    rows = [
-        [
-            item.spec.id,
-            f"{item.result.checks_passed}/{len(item.result.checks)}",
-            f"{item.seconds:.2f} s",
-            Text(PASS, style="green") if item.result.passed else Text(FAIL, style="bold red"),
+    if several:
+        columns.insert(1, Column("seeds", justify="right", wrap=False))
+    rows = []
+    for demo_id, items in by_demo.items():
+        ok = all(i.result.passed for i in items)
+        row = [
+            demo_id,
+            f"{sum(i.result.checks_passed for i in items)}/{sum(i.result.checks_total for i in items)}",
+            f"{sum(i.seconds for i in items):.2f} s",
+            Text(PASS, style="green") if ok else Text(FAIL, style="bold red"),
         ]
-        for item in items
-    ]
+        if several:
+            row.insert(1, str(len(items)))
+        rows.append(row)
     console.print(fit_table(columns, rows, width=console.width, gaps=(3, 2, 1)))
-    for item in items:
-        failed = [c for c in item.result.checks if not c.passed]
-        if failed:
-            console.print(_checks(failed, prefix=f"{item.spec.id}: "))
-    passed = sum(i.result.checks_passed for i in items)
-    total = sum(len(i.result.checks) for i in items)
-    seconds = sum(i.seconds for i in items)
-    ok = passed == total
+    for item in verification.items:
+        if item.result.failed:
+            where = f"{item.spec.id} (seed {item.seed})" if several else item.spec.id
+            console.print(_checks(item.result.failed, prefix=f"{where}: "))
+    if several:
+        for seed in verification.by_seed():
+            mark = Text(PASS, style="green") if seed.passed else Text(FAIL, style="bold red")
+            console.print(
+                Text.assemble(
+                    mark,
+                    f" seed {seed.seed}: {seed.demos} demos, "
+                    f"{seed.checks_passed}/{seed.checks_total} checks passed",
+                )
+            )
+    passed = sum(i.result.checks_passed for i in verification.items)
+    total = sum(i.result.checks_total for i in verification.items)
+    seconds = sum(i.seconds for i in verification.items)
+    ok = verification.passed
+    runs = (
+        f" in {len(verification.items)} runs at seeds {_seeds(verification.seeds)}"
+        if several
+        else ""
+    )
+    failed_at = verification.failed_seeds()
+    at = f"; failed at seed {', '.join(map(str, failed_at))}" if several and failed_at else ""
     console.print(
         Text(
-            f"{PASS if ok else FAIL} {len(items)} demos, {passed}/{total} checks passed in {seconds:.1f} s "
-            f"(+{warm_up_seconds:.1f} s starting torch)",
+            f"{PASS if ok else FAIL} {len(by_demo)} demos{runs}, {passed}/{total} checks passed{at} "
+            f"in {seconds:.1f} s (+{verification.warm_up_seconds:.1f} s starting torch)",
             style="bold green" if ok else "bold red",
         )
     )
+
+
+def _seeds(seeds: Sequence[int]) -> str:
+    return f"{seeds[0]}..{seeds[-1]}" if len(seeds) > 2 else ", ".join(map(str, seeds))

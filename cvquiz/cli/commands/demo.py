@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,6 +13,9 @@ from cvquiz.cli import completion
 from cvquiz.cli.context import console, err_console, get_library, print_json
 from cvquiz.cli.options import DeviceOpt
 from cvquiz.errors import CvquizError
+
+if TYPE_CHECKING:
+    from cvquiz.demos.result import DemoResult
 
 
 def demo_command(
@@ -42,10 +48,22 @@ def demo_command(
     device: DeviceOpt = "cpu",
     seed: Annotated[int, typer.Option("--seed", help="Seed for the random tensors.")] = 0,
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    checks: Annotated[
+        bool, typer.Option("--checks", help="List every check (claim, expected, measured, source).")
+    ] = False,
+    plot: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            help="Also write the demo's plots to this PNG file (needs the `plot` extra: matplotlib).",
+            metavar="PATH",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a live PyTorch demo that checks a question's claims with real modules.
 
-    Examples: cvquiz demo 24 · cvquiz demo 24 --params · cvquiz demo depthwise-separable-cost --set in_channels=128 · cvquiz demo --list
+    Examples: cvquiz demo 24 · cvquiz demo 24 --checks · cvquiz demo 24 --params · cvquiz demo depthwise-separable-cost --set in_channels=128 · cvquiz demo 2 --plot curves.png · cvquiz demo --list
     """
     from cvquiz import links
     from cvquiz.demos.params import parse_settings
@@ -78,33 +96,86 @@ def demo_command(
         raise CvquizError(
             f"--set {next(iter(changes))}: demo '{target.spec.id}' has no settings to change"
         )
+    png = _png_target(plot) if plot is not None else None  # refused before the demo runs
     with render.working(err_console(), f"running demo {target.spec.id}"):
         result = run_demo(target.spec.id, settings=changes, device=device, seed=seed)
+    if png is not None:
+        _write_plots(png, plot or "", result)
     if json_:
         print_json(shapes.demo_run(result, target.question))
     else:
-        render.render_result(console(), result, question=target.question)
+        render.render_result(console(), result, question=target.question, checks=checks)
     if not result.passed:
         raise typer.Exit(1)
 
 
+def _png_target(text: str) -> Path:
+    """The PNG path, checked (matplotlib installed, a writable file) before any work."""
+    from cvquiz.exporters.atomic import check_target
+    from cvquiz.paths import expand_path
+
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise CvquizError(
+            f"--plot {text}: writing a PNG needs matplotlib: install the plot extra "
+            "(pip install 'cvquiz[plot]')"
+        ) from None
+    path = expand_path(text, option="--plot")
+    with _named_plot():
+        check_target(path)
+    return path
+
+
+def _write_plots(path: Path, text: str, result: DemoResult) -> None:
+    from cvquiz.exporters.atomic import write_atomic
+    from cvquiz.render.charts import png_bytes
+
+    if not result.plots:
+        raise CvquizError(f"--plot {text}: demo '{result.demo_id}' draws no plots")
+    data = png_bytes(result.plots, title=result.title)
+    with _named_plot():
+        write_atomic(path, data)
+
+
+@contextmanager
+def _named_plot() -> Iterator[None]:
+    """The atomic writer's errors name --output: name --plot instead."""
+    try:
+        yield
+    except CvquizError as exc:
+        raise CvquizError(exc.message.replace("--output ", "--plot ", 1)) from None
+
+
 def verify_command(
     device: DeviceOpt = "cpu",
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the runs (the first seed with --seeds).")
+    ] = 0,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            "--seeds",
+            help="Run each stochastic demo at this many seeds (from --seed on); the others once.",
+        ),
+    ] = 1,
     json_: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
-    """Run every demo's checks with default settings; exit 1 if any check fails."""
+    """Run every demo's checks with default settings; exit 1 if any check fails at any seed.
+
+    Examples: cvquiz verify · cvquiz verify --seed 3 · cvquiz verify --seeds 5 --json
+    """
     from cvquiz.demos.registry import all_demos
-    from cvquiz.demos.verify import verify_demos
+    from cvquiz.demos.verify import plan, seed_range, verify_demos
     from cvquiz.render import demo as render
 
+    chosen = seed_range(seed, seeds)  # a bad --seed or --seeds fails before torch starts
     specs = all_demos()
-    with render.verify_progress(err_console(), len(specs)) as advance:
-        verification = verify_demos(specs, device=device, on_done=advance)
+    with render.verify_progress(err_console(), len(plan(specs, chosen))) as advance:
+        verification = verify_demos(specs, device=device, seed=seed, seeds=seeds, on_done=advance)
     if json_:
         print_json(verification.to_dict())
     else:
-        render.render_verify(
-            console(), verification.items, warm_up_seconds=verification.warm_up_seconds
-        )
+        render.render_verify(console(), verification)
     if not verification.passed:
         raise typer.Exit(1)

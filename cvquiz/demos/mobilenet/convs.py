@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from cvquiz.demos.mobilenet.common import MOBILENETS, _changed_channels, _ratio, conv_out
+from cvquiz.demos.mobilenet.paper_tables import PaperTables, measure_tables, present_tables
 from cvquiz.demos.params import Param, Settings
 from cvquiz.demos.registry import demo
 from cvquiz.demos.result import (
@@ -40,10 +41,11 @@ COST = demo(
     title="Depthwise separable vs standard convolution",
     summary="params and MACs of a k×k conv vs depthwise (groups=M) + 1×1 pointwise; the 1/N + 1/k² ratio",
     params=(
-        Param("in_channels", int, 64, "input channels M", min=1, max=4096),
-        Param("out_channels", int, 128, "output channels N", min=1, max=4096),
+        # Defaults: the layer of the MobileNets paper's Table 3.
+        Param("in_channels", int, 512, "input channels M", min=1, max=4096),
+        Param("out_channels", int, 512, "output channels N", min=1, max=4096),
         Param("kernel", int, 3, "kernel size k", min=1, max=11),
-        Param("size", int, 56, "input height and width Df", min=1, max=1024),
+        Param("size", int, 14, "input height and width Df", min=1, max=1024),
         Param("stride", int, 1, "stride of the k×k convs", choices=(1, 2)),
     ),
 )
@@ -63,6 +65,7 @@ class SeparableCost:
     moved: tuple[tuple[int, ...], ...]  # the output channels each nudge changed
     standard_channels: tuple[int, int]  # the standard conv of the experiment, M → N capped at 64
     standard_moved: int  # output channels a nudge of input channel 0 changed there
+    paper: PaperTables  # MobileNets Tables 2 and 3, recounted (independent of the settings)
 
     @property
     def separable_macs(self) -> int:
@@ -125,6 +128,7 @@ def measure_cost(s: Settings, ctx: DemoContext) -> SeparableCost:
         moved=tuple(moved),
         standard_channels=(m_std, n_std),
         standard_moved=len(std_moved),
+        paper=measure_tables(),
     )
 
 
@@ -162,6 +166,7 @@ def present_cost(r: SeparableCost, s: Settings) -> Presentation:
     savings = float(1 / r.macs_ratio)
     m_std, n_std = r.standard_channels
     side = r.probe_side
+    paper_tables, paper_checks = present_tables(r.paper)
     return Presentation(
         explanation=(
             f"A standard {k}×{k} conv filters space and mixes channels in one step: Dk²·M·N MACs per output pixel.",
@@ -199,6 +204,7 @@ def present_cost(r: SeparableCost, s: Settings) -> Presentation:
                 )
                 + ((f"standard ({m_std}→{n_std})", 0, f"all {r.standard_moved} of {n_std}"),),
             ),
+            *paper_tables,
         ),
         checks=(
             check(
@@ -251,6 +257,7 @@ def present_cost(r: SeparableCost, s: Settings) -> Presentation:
                 measured=r.standard_moved,
                 source="experiment: nudge input channel 0",
             ),
+            *paper_checks,
         ),
         convention=MACS_CONVENTION,
     )

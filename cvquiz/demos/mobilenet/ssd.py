@@ -7,13 +7,16 @@ from dataclasses import dataclass
 
 from cvquiz.demos.params import Param, Settings
 from cvquiz.demos.registry import demo
-from cvquiz.demos.result import Presentation, Table, check, format_shape
+from cvquiz.demos.result import MACS_CONVENTION, Presentation, Table, check
 from cvquiz.demos.runner import DemoContext
 
 # MobileNet + SSD (Q30, Q38)
 
-# SSD MobileNetV1 (TF object detection API): taps at conv11 (stride 16) and conv13 (stride 32),
-# then four extra 1x1 -> 3x3 stride-2 pairs; 3 default boxes on the first map, 6 on the others.
+# SSD MobileNetV1 (TF object detection API, samples/configs/ssd_mobilenet_v1_coco.config): taps at
+# conv11 (stride 16) and conv13 (stride 32), then four extra 1x1 -> 3x3 stride-2 pairs; 3 default
+# boxes on the first map, 6 on the others (reduce_boxes_in_lowest_layer); and its
+# convolutional_box_predictor has kernel_size: 1, so each head is a 1x1 conv per map.
+TF_CONFIG = "TF object detection API, ssd_mobilenet_v1_coco.config (box predictor kernel_size: 1)"
 SSD_TAPS = (11, 13)
 
 SSD_EXTRAS = ((256, 512), (128, 256), (128, 256), (64, 128))
@@ -23,10 +26,10 @@ SSD_BOXES = (3, 6, 6, 6, 6, 6)
 SSD = demo(
     "ssd-feature-maps",
     title="MobileNet as an SSD backbone: feature maps, default boxes, head cost",
-    summary="MobileNetV1-SSD at 300×300: 19×19 and 10×10 taps plus extra layers, 1917 default boxes, head params",
+    summary="MobileNetV1-SSD at 300×300: 19×19 and 10×10 taps plus extra layers, 1917 default boxes, 1×1 heads' cost",
     params=(
         Param("image_size", int, 300, "input height and width", min=64, max=1024),
-        Param("num_classes", int, 91, "classes including background (COCO: 91)", min=2, max=1000),
+        Param("num_classes", int, 91, "classes including background (COCO: 91)", min=2, max=200),
     ),
 )
 
@@ -41,8 +44,9 @@ class FeatureMap:
     width: int
     boxes_per_cell: int
     boxes: int  # H·W·boxes per cell, as the head's output lays them out
-    head_params: int  # one 3×3 conv
-    lite_params: int  # SSDLite: depthwise 3×3 + 1×1
+    head_params: int  # one 1×1 conv (box offsets and class scores), as in TF's config
+    head_macs: int
+    wide_params: int  # a 3×3 conv instead, for comparison
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,9 @@ class SsdNumbers:
     loc_shape: tuple[int, int, int]  # (1, boxes, 4)
     cls_shape: tuple[int, int, int]  # (1, boxes, classes)
     backbone_params: int
+    backbone_macs: int
     extra_params: int
+    extra_macs: int
 
 
 def ssd_map_sizes(image_size: int) -> list[int]:
@@ -62,11 +68,6 @@ def ssd_map_sizes(image_size: int) -> list[int]:
     for _ in SSD_EXTRAS:
         sizes.append(math.ceil(sizes[-1] / 2))
     return sizes
-
-
-def head_params(channels: int, boxes: int, classes: int) -> int:
-    """A 3×3 conv predicting boxes·(4 + classes) values: 9·C·B·(4+K) weights + B·(4+K) biases."""
-    return 9 * channels * boxes * (4 + classes) + boxes * (4 + classes)
 
 
 @SSD.measure
@@ -105,10 +106,8 @@ def measure_ssd(s: Settings, ctx: DemoContext) -> SsdNumbers:
     for (name, fmap), boxes in zip(taps, SSD_BOXES, strict=True):
         _, ch, hh, ww = fmap.shape
         with torch.device("meta"):
-            head = nn.Conv2d(ch, boxes * (4 + k), 3, padding=1)  # loc + cls in one conv
-            lite = nn.Sequential(
-                nn.Conv2d(ch, ch, 3, padding=1, groups=ch), nn.Conv2d(ch, boxes * (4 + k), 1)
-            )
+            head = nn.Conv2d(ch, boxes * (4 + k), 1)  # box offsets + class scores, 1×1
+            wide = nn.Conv2d(ch, boxes * (4 + k), 3, padding=1)
         out = head(fmap)  # (1, B·(4+K), H, W)
         out = out.permute(0, 2, 3, 1).reshape(1, -1, 4 + k)  # (1, H·W·B, 4+K)
         loc.append(out[..., :4])
@@ -122,7 +121,8 @@ def measure_ssd(s: Settings, ctx: DemoContext) -> SsdNumbers:
                 boxes,
                 int(out.shape[1]),
                 zoo.count_params(head),
-                zoo.count_params(lite),
+                zoo.analytic_macs(head, tuple(fmap.shape)),
+                zoo.count_params(wide),
             )
         )
     return SsdNumbers(
@@ -130,7 +130,12 @@ def measure_ssd(s: Settings, ctx: DemoContext) -> SsdNumbers:
         loc_shape=tuple(torch.cat(loc, 1).shape),
         cls_shape=tuple(torch.cat(cls, 1).shape),
         backbone_params=zoo.count_params(backbone),
+        backbone_macs=zoo.analytic_macs(backbone, tuple(x.shape)),
         extra_params=zoo.count_params(extras),
+        extra_macs=sum(
+            zoo.analytic_macs(layer, (1, layer[0][0].in_channels, m, m))
+            for layer, m in zip(extras, ssd_map_sizes(s.image_size)[1:], strict=False)
+        ),
     )
 
 
@@ -140,7 +145,9 @@ def present_ssd(r: SsdNumbers, s: Settings) -> Presentation:
     expected_maps = ssd_map_sizes(size)
     total_boxes = sum(m * m * b for m, b in zip(expected_maps, SSD_BOXES, strict=True))
     heads = sum(m.head_params for m in r.maps)
-    lites = sum(m.lite_params for m in r.maps)
+    head_macs = sum(m.head_macs for m in r.maps)
+    wides = sum(m.wide_params for m in r.maps)
+    detector_macs = r.backbone_macs + r.extra_macs + head_macs
     rows = tuple(
         (
             m.name,
@@ -149,7 +156,8 @@ def present_ssd(r: SsdNumbers, s: Settings) -> Presentation:
             m.boxes_per_cell,
             m.boxes,
             m.head_params,
-            m.lite_params,
+            m.head_macs,
+            m.wide_params,
         )
         for m in r.maps
     )
@@ -158,8 +166,10 @@ def present_ssd(r: SsdNumbers, s: Settings) -> Presentation:
             "SSD predicts boxes from several feature maps at once: fine maps find small objects, coarse maps large ones.",
             f"MobileNetV1 supplies two of them (stride 16 and 32), four cheap extra layers add coarser ones; at "
             f"{size}×{size} that is {', '.join(f'{m}×{m}' for m in expected_maps)}.",
-            "Each map gets a small conv head predicting, per default box, 4 offsets and a score per class. "
-            "The ImageNet-pretrained backbone is reused; only the small heads are new.",
+            "Each map gets a 1×1 conv head (TF's ssd_mobilenet_v1 config) predicting, per default box, 4 offsets "
+            f"and a score per class: {heads:,} parameters against the backbone's {r.backbone_params:,}, "
+            f"{head_macs / detector_macs:.0%} of the detector's MACs. The ImageNet-pretrained backbone is "
+            f"reused; the heads are new. With 3×3 heads they would hold {wides:,} parameters.",
         ),
         tables=(
             Table(
@@ -170,20 +180,20 @@ def present_ssd(r: SsdNumbers, s: Settings) -> Presentation:
                     "size",
                     "boxes/cell",
                     "boxes",
-                    "3×3 head",
-                    "SSDLite head",
+                    "1×1 head",
+                    "head MACs",
+                    "3×3 instead",
                 ),
-                rows=rows + (("total", "", "", "", total_boxes, heads, lites),),
-                note="head params: one conv per map predicting boxes·(4 + classes); SSDLite uses depthwise + 1×1",
+                rows=rows + (("total", "", "", "", total_boxes, heads, head_macs, wides),),
+                note="one conv per map predicting boxes·(4 + classes) values",
             ),
             Table(
-                title="Where the parameters are",
-                columns=("part", "params"),
+                title="Where the parameters and MACs are",
+                columns=("part", "params", "MACs"),
                 rows=(
-                    ("MobileNetV1 backbone (no classifier)", r.backbone_params),
-                    ("extra layers", r.extra_params),
-                    ("3×3 conv heads", heads),
-                    ("SSDLite heads (instead)", lites),
+                    ("MobileNetV1 backbone (no classifier)", r.backbone_params, r.backbone_macs),
+                    ("extra layers", r.extra_params, r.extra_macs),
+                    ("1×1 box predictors (heads)", heads, head_macs),
                 ),
             ),
         ),
@@ -192,25 +202,26 @@ def present_ssd(r: SsdNumbers, s: Settings) -> Presentation:
                 "feature-map sizes: ⌈size/16⌉, ⌈size/32⌉, then halved (rounding up)",
                 expected=", ".join(str(m) for m in expected_maps),
                 measured=", ".join(str(m.height) for m in r.maps),
-                source="conv output size formula",
+                source="conv output size formula; measured: the zoo's MobileNetV1 and the extra layers on meta",
             ),
             check(
-                "default boxes: Σ H·W·boxes per cell",
+                "default boxes: Σ H·W·boxes per cell (1917 at 300×300)",
                 expected=total_boxes,
                 measured=r.loc_shape[1],
-                source="SSD (Liu et al. 2016); 1917 at 300×300 in TF's ssd_mobilenet_v1",
+                source=f"SSD (Liu et al. 2016); {TF_CONFIG}; measured: rows of the heads' concatenated output",
             ),
             check(
-                "head outputs: (1, boxes, 4) offsets and (1, boxes, classes) scores",
-                expected=f"1×{total_boxes}×4, 1×{total_boxes}×{k}",
-                measured=f"{format_shape(r.loc_shape)}, {format_shape(r.cls_shape)}",
-                source="head forward pass",
+                "SSD heads are small: the 1×1 box predictors hold fewer parameters than the backbone",
+                expected=True,
+                measured=heads < r.backbone_params,
+                source=f"{TF_CONFIG}; measured: {heads:,} vs {r.backbone_params:,} parameters",
             ),
             check(
-                "3×3 head params: Σ 9·C·B·(4+K) + B·(4+K)",
-                expected=sum(head_params(m.channels, m.boxes_per_cell, k) for m in r.maps),
-                measured=heads,
-                source="formula; sum(p.numel())",
+                "SSD heads are small: the box predictors take under a fifth of the detector's MACs",
+                expected=True,
+                measured=head_macs < detector_macs / 5,
+                source=f"measured: {head_macs:,} of {detector_macs:,} MACs (backbone, extras, heads)",
             ),
         ),
+        convention=MACS_CONVENTION,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cvquiz.demos.mobilenet.common import TORCHVISION
 from cvquiz.demos.params import Param, Settings
@@ -19,6 +20,9 @@ from cvquiz.demos.result import (
 )
 from cvquiz.demos.runner import DemoContext, refuse_large
 
+if TYPE_CHECKING:
+    import torch
+
 # MobileNetV3 (Q33)
 
 V3 = demo(
@@ -29,6 +33,23 @@ V3 = demo(
 
 V3_MODELS = ("mobilenet_v3_large", "mobilenet_v3_small", "mobilenet_v2")
 HSWISH_POINTS = (-4.0, -3.0, -1.0, 0.0, 1.0, 3.0, 4.0)
+# Probe inputs that tell ReLU, h-swish and sigmoid-like gates apart (they differ at ±1 and ±2).
+PROBES = (-4.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 4.0)
+
+# The paper's tables, transcribed here on their own (not read from the zoo's config), so a zoo that
+# swaps an activation or moves an SE disagrees with them. NL: RE = ReLU, HS = h-swish.
+PAPER_BNECKS = {
+    # Howard et al. 2019, Table 1 (V3-Large): 15 bnecks
+    "mobilenet_v3_large": {
+        "nl": "RE RE RE RE RE RE HS HS HS HS HS HS HS HS HS",
+        "se": "- - - SE SE SE - - - - SE SE SE SE SE",
+    },
+    # Table 2 (V3-Small): 11 bnecks
+    "mobilenet_v3_small": {
+        "nl": "RE RE RE HS HS HS HS HS HS HS HS",
+        "se": "SE - - SE SE SE SE SE SE SE SE",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +63,10 @@ class V3Model:
     se_params: int
     reference_params: int
     reference_gmacs: float
+    stem: str  # the stem conv's activation, identified by behaviour
+    nl: str  # each bneck's activation, identified by behaviour ("RE", "HS", or "?")
+    se: str  # which bnecks hold an SE gate
+    gate_gap: float  # max |gate(p) − ReLU6(p+3)/6| over every SE gate and probe p
 
 
 @dataclass(frozen=True)
@@ -69,11 +94,14 @@ def measure_v3(s: Settings, ctx: DemoContext) -> V3Numbers:
     x = torch.linspace(-6.0, 6.0, 1201, device=ctx.device)
     ours = zoo.h_swish(x)
     points = torch.tensor(HSWISH_POINTS)
+    probes = torch.tensor(PROBES, device=ctx.device)
+    hard_sigmoid = F.relu6(probes + 3) / 6  # the paper's formula, not the zoo's h_sigmoid
     models = []
     for name in V3_MODELS:
         spec = zoo.MODELS[name]
         model = zoo.build_meta(spec.builder)
         gates = [m for m in model.modules() if isinstance(m, zoo.SqueezeExcitation)]
+        bnecks = [m for m in model.features if isinstance(m, zoo.InvertedResidual)]
         assert spec.reference_params is not None and spec.reference_gmacs is not None
         models.append(
             V3Model(
@@ -84,6 +112,16 @@ def measure_v3(s: Settings, ctx: DemoContext) -> V3Numbers:
                 sum(zoo.count_params(m) for m in gates),
                 spec.reference_params,
                 spec.reference_gmacs,
+                stem=_identify(model.features[0][-1], probes),
+                nl=" ".join(_block_activation(b, probes) for b in bnecks),
+                se=" ".join(
+                    "SE" if any(isinstance(m, zoo.SqueezeExcitation) for m in b.modules()) else "-"
+                    for b in bnecks
+                ),
+                gate_gap=max(
+                    (float((g.gate(probes.clone()) - hard_sigmoid).abs().max()) for g in gates),
+                    default=0.0,
+                ),
             )
         )
     return V3Numbers(
@@ -99,6 +137,31 @@ def measure_v3(s: Settings, ctx: DemoContext) -> V3Numbers:
     )
 
 
+def _identify(activation: torch.nn.Module, probes: torch.Tensor) -> str:
+    """'RE' if the module acts as ReLU on the probes, 'HS' if as x·ReLU6(x+3)/6, else '?'."""
+    import torch
+    from torch.nn import functional as F
+
+    with torch.no_grad():
+        out = activation(probes.clone())  # a clone: the zoo's ReLUs work in place
+    for label, expected in (("RE", F.relu(probes)), ("HS", probes * F.relu6(probes + 3) / 6)):
+        if torch.allclose(out, expected, atol=1e-6):
+            return label
+    return "?"
+
+
+def _block_activation(block: torch.nn.Module, probes: torch.Tensor) -> str:
+    """The activation after a bneck's expand and depthwise convs, or 'mixed' if they differ."""
+    from torch import nn
+
+    found = {
+        _identify(layer[2], probes)
+        for layer in block.block
+        if isinstance(layer, nn.Sequential) and len(layer) == 3
+    }
+    return found.pop() if len(found) == 1 else "mixed"
+
+
 def _reference_checks(m: V3Model) -> tuple[Check, Check]:
     """A model's params and MACs against the published table."""
     return (
@@ -112,6 +175,19 @@ def _reference_checks(m: V3Model) -> tuple[Check, Check]:
             source=f"{TORCHVISION}; {COUNTER_SOURCE}",
             abs_tol=500_000,
         ),
+    )
+
+
+def _function_checks(m: V3Model) -> Check:
+    """Each bneck's activation and SE, identified by behaviour, against the paper's table."""
+    paper = PAPER_BNECKS[m.name]
+    table = "Table 1" if m.name.endswith("large") else "Table 2"
+    return check(
+        f"{m.name}: stem and each bneck's activation (NL) and SE as in the paper's table",
+        expected=f"stem HS; NL {paper['nl']}; {paper['se']}",
+        measured=f"stem {m.stem}; NL {m.nl}; {m.se}",
+        source=f"Howard et al. 2019, {table}; measured: each block's activation modules on probe "
+        "inputs (ReLU or x·ReLU6(x+3)/6), and whether it holds an SE",
     )
 
 
@@ -131,6 +207,11 @@ def present_v3(r: V3Numbers, s: Settings) -> Presentation:
                 title="h-swish vs swish (x·sigmoid x)",
                 columns=("x", "h-swish(x)", "swish(x)", "x·ReLU6(x+3)/6"),
                 rows=r.samples,
+            ),
+            Table(
+                title="Each bneck's activation and SE, identified by probing the built model",
+                columns=("model", "stem", "bneck activations (RE = ReLU, HS = h-swish)", "SE"),
+                rows=tuple((m.name, m.stem, m.nl, m.se) for m in (large, small)),
             ),
             Table(
                 title="MobileNetV3 at 224×224 (V2 for comparison)",
@@ -166,6 +247,15 @@ def present_v3(r: V3Numbers, s: Settings) -> Presentation:
                 expected="8, 9",
                 measured=f"{large.se_blocks}, {small.se_blocks}",
                 source="Howard et al. 2019, Tables 1 and 2",
+            ),
+            *(_function_checks(m) for m in (large, small)),
+            check(
+                "every V3 SE gate is a hard sigmoid ReLU6(x+3)/6, not a sigmoid",
+                expected=0.0,
+                measured=max(large.gate_gap, small.gate_gap),
+                source="Howard et al. 2019, sec. 5.2 and Fig. 4; measured: each SE gate module of V3-Large and "
+                f"-Small on the probes {', '.join(f'{p:g}' for p in PROBES)}",
+                abs_tol=1e-6,
             ),
             *_reference_checks(large),
             *_reference_checks(small),

@@ -16,6 +16,8 @@ from cvquiz.demos.resnet.common import (
     _ok,
     _randomize_bn,
     _with_branch,
+    on_one_thread,
+    ordering_of,
 )
 from cvquiz.demos.result import Presentation, Table, check, format_shape
 from cvquiz.demos.runner import DemoContext
@@ -51,12 +53,15 @@ class ResidualNumbers:
     share_differing: tuple[float, ...]  # per variant: elements where y − x ≠ F(x), 4 decimals
     clipped_share: float  # elements where F(x) + x < 0, 4 decimals
     relu_of_sum: bool  # the original block's output == ReLU(F(x) + x)
+    post_order: str  # which order, composed by hand from its weights, the original block computes
+    pre_order: str  # the same for the pre-activation block
     layer_params: tuple[int, int, int, int]  # conv1, bn1, conv2, bn2 of F
     params: int
     preact_params: int
 
 
 @RESIDUAL.measure
+@on_one_thread
 def measure_residual(s: Settings, ctx: DemoContext) -> ResidualNumbers:
     import torch
     import torch.nn.functional as F
@@ -72,6 +77,7 @@ def measure_residual(s: Settings, ctx: DemoContext) -> ResidualNumbers:
     with torch.no_grad():
         y_orig, fx = _with_branch(post, post.bn2, x)  # (N, C, H, W) both
         y_pre, gx = _with_branch(pre, pre.conv2, x)
+        order = (ordering_of(post, x), ordering_of(pre, x))
     variants = ((y_orig, fx), (fx + x, fx), (y_pre, gx))
 
     def differ(y: torch.Tensor, f: torch.Tensor) -> float:
@@ -87,6 +93,8 @@ def measure_residual(s: Settings, ctx: DemoContext) -> ResidualNumbers:
         share_differing=tuple(differ(y, f) for y, f in variants),
         clipped_share=round(((fx + x) < -1e-5).float().mean().item(), 4),
         relu_of_sum=bool(torch.allclose(y_orig, F.relu(fx + x), rtol=1e-5, atol=1e-6)),
+        post_order=order[0],
+        pre_order=order[1],
         layer_params=tuple(
             zoo.count_params(m) for m in (post.conv1, post.bn1, post.conv2, post.bn2)
         ),
@@ -124,16 +132,10 @@ def present_residual(n: ResidualNumbers, s: Settings) -> Presentation:
             source=f"{HE_2015}, eq. (1)",
         ),
         check(
-            "original block computes ReLU(F(x) + x)",
-            expected=True,
-            measured=n.relu_of_sum,
-            source="torch.allclose(block(x), relu(F(x) + x))",
-        ),
-        check(
-            "without an activation after the add, y − x equals F(x)",
-            expected=True,
-            measured=n.residual_is_f[1],
-            source="torch.allclose(y - x, F(x))",
+            "the original block computes ReLU(F(x) + x), F = BN(conv(ReLU(BN(conv(x))))) by hand",
+            expected="post-activation",
+            measured=n.post_order,
+            source=f"F.conv2d and the BN formula on the block's own weights; {HE_2015}, Fig. 2",
         ),
         check(
             "with ReLU after the add, y − x differs from F(x) wherever F(x) + x < 0",
@@ -142,10 +144,10 @@ def present_residual(n: ResidualNumbers, s: Settings) -> Presentation:
             source="fraction of elements; ReLU clips exactly those",
         ),
         check(
-            "pre-activation block: y − x equals its branch F(x)",
-            expected=True,
-            measured=n.residual_is_f[2],
-            source=f"torch.allclose(y - x, F(x)); {HE_2016}, eq. (3)",
+            "the pre-activation block computes x + conv(ReLU(BN(conv(ReLU(BN(x)))))) by hand",
+            expected="pre-activation",
+            measured=n.pre_order,
+            source=f"F.conv2d and the BN formula on the block's own weights; {HE_2016}, eq. (3)",
         ),
         check(
             "parameters of F (two 3x3 convs + two BNs)",
@@ -199,6 +201,13 @@ PRE_ACTIVATION = demo(
 )
 
 
+# The check that proves Q10's erratum: the source calls ResNet v2 "post-activation".
+V2_CHECK = (
+    "ResNet v2 (He et al. 2016) is PRE-activation: BN → ReLU → conv before each conv, "
+    "nothing after the add"
+)
+
+
 @dataclass(frozen=True)
 class PreActivationNumbers:
     """A post- and a pre-activation block on the same x, then each stacked with F zeroed."""
@@ -217,9 +226,13 @@ class PreActivationNumbers:
     post_zero_grad_share: float  # elements of ∂Σy/∂x that are 0, 4 decimals
     pre_zero_grad_share: float
     pre_grad_is_one: bool  # ∂Σy/∂x == 1 everywhere, exactly
+    # Which order, composed by hand from each block's weights, the block computes.
+    post_order: str
+    pre_order: str
 
 
 @PRE_ACTIVATION.measure
+@on_one_thread
 def measure_pre_activation(s: Settings, ctx: DemoContext) -> PreActivationNumbers:
     import torch
     import torch.nn.functional as F
@@ -235,6 +248,7 @@ def measure_pre_activation(s: Settings, ctx: DemoContext) -> PreActivationNumber
     x = torch.randn(2, s.channels, s.size, s.size, generator=ctx.rng).to(ctx.device)
     with torch.no_grad():
         y_post, y_pre = post(x), pre(x)  # (N, C, H, W) both
+        order = (ordering_of(post, x), ordering_of(pre, x))
 
     # Zero F: post-activation F ends in BN (gamma = beta = 0 makes it output 0 exactly);
     # pre-activation F ends in a bias-free conv (zero weights make it output 0 exactly).
@@ -271,6 +285,8 @@ def measure_pre_activation(s: Settings, ctx: DemoContext) -> PreActivationNumber
         post_zero_grad_share=share(grad_post == 0),
         pre_zero_grad_share=share(grad_pre == 0),
         pre_grad_is_one=bool(torch.equal(grad_pre, torch.ones_like(grad_pre))),
+        post_order=order[0],
+        pre_order=order[1],
     )
 
 
@@ -285,6 +301,20 @@ def present_pre_activation(n: PreActivationNumbers, s: Settings) -> Presentation
         ("pre-activation (v2)", "x", _ok(n.pre_is_x), n.pre_changed_share, n.pre_zero_grad_share),
     )  # fmt: skip
     checks = (
+        check(
+            V2_CHECK,
+            expected="pre-activation",
+            measured=n.pre_order,
+            source=f"{HE_2016}, Fig. 1(b) and Fig. 4(e) 'full pre-activation'; the block's output "
+            "against both orders composed by hand from its weights",
+        ),
+        check(
+            "the original ResNet block (He et al. 2015) is post-activation: conv → BN → ReLU, "
+            "ReLU after the add",
+            expected="post-activation",
+            measured=n.post_order,
+            source=f"{HE_2015}, Fig. 2; the same comparison",
+        ),
         check(
             "both orderings have the same parameters, 2·(9·C²) + 4·C",
             expected=n.params,

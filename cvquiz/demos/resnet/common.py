@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from cvquiz.demos.result import COUNTER_SOURCE, Check, check
 
@@ -11,6 +14,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+
+T = TypeVar("T")
 
 TORCHVISION = "torchvision 0.29.1 reference count"
 
@@ -113,6 +118,34 @@ def _ok(flag: bool) -> str:
 # Measuring helpers (torch is imported inside them: listing demos must not import it).
 
 
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one CPU thread for a while, then restore the caller's thread count.
+
+    The demos' tensors are small: on a busy 2-core machine, two threads spin against each other
+    and a training step took 9x as long as on one thread.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def on_one_thread(measure: Callable[..., T]) -> Callable[..., T]:
+    """A measure step run inside `single_thread()`."""
+
+    @functools.wraps(measure)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        with single_thread():
+            return measure(*args, **kwargs)
+
+    return wrapper
+
+
 def _macs_pair(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, int]:
     """(analytic MACs, counter MACs) of `model` at `input_shape`."""
     from cvquiz.demos import zoo
@@ -132,6 +165,48 @@ def _with_branch(
     finally:
         handle.remove()
     return y, seen[-1]
+
+
+def _bn(x: torch.Tensor, bn: nn.BatchNorm2d) -> torch.Tensor:
+    """BN in eval mode, by its formula γ·(x − μ)/√(σ² + ε) + β, from `bn`'s own tensors."""
+    shape = (1, -1, 1, 1)
+    scale = bn.weight.view(shape) / (bn.running_var.view(shape) + bn.eps).sqrt()
+    return (x - bn.running_mean.view(shape)) * scale + bn.bias.view(shape)
+
+
+def _conv(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
+    """`conv`'s weights applied with F.conv2d (no bias, as in every ResNet conv)."""
+    import torch.nn.functional as F
+
+    return F.conv2d(x, conv.weight, None, conv.stride, conv.padding, groups=conv.groups)
+
+
+def orderings(block: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """A two-conv block's weights (conv1, bn1, conv2, bn2) composed in both orders, by hand.
+
+    post-activation (He et al. 2015): ReLU(x + BN(conv(ReLU(BN(conv(x)))))).
+    pre-activation (He et al. 2016, ResNet v2): x + conv(ReLU(BN(conv(ReLU(BN(x)))))).
+    Needs in = out channels and stride 1, so both orders fit the same BN sizes.
+    """
+    import torch.nn.functional as F
+
+    b = block
+    post = F.relu(x + _bn(_conv(F.relu(_bn(_conv(x, b.conv1), b.bn1)), b.conv2), b.bn2))
+    pre = x + _conv(F.relu(_bn(_conv(F.relu(_bn(x, b.bn1)), b.conv1), b.bn2)), b.conv2)
+    return {"post-activation": post, "pre-activation": pre}
+
+
+def ordering_of(block: nn.Module, x: torch.Tensor) -> str:
+    """Which hand-composed order `block(x)` computes: 'post-activation', 'pre-activation' or 'neither'."""
+    import torch
+
+    y = block(x)
+    found = [
+        name
+        for name, z in orderings(block, x).items()
+        if torch.allclose(y, z, rtol=1e-4, atol=1e-5)
+    ]
+    return found[0] if len(found) == 1 else "neither"
 
 
 def _randomize_bn(module: nn.Module, generator: torch.Generator) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cvquiz.demos.params import Settings
 from cvquiz.demos.registry import demo
@@ -23,6 +23,9 @@ from cvquiz.demos.resnet.common import (
 )
 from cvquiz.demos.result import MACS_CONVENTION, Presentation, Table, check
 from cvquiz.demos.runner import DemoContext
+
+if TYPE_CHECKING:
+    from torch import nn
 
 # torchvision 0.29.1's weights tables.
 VGG16_PARAMS, VGG16_GMACS = 138_357_544, 15.47
@@ -224,6 +227,14 @@ class DenseNumbers:
     r50_counter_macs: int
 
 
+def _forward_meta(model: nn.Module) -> None:
+    """One forward pass of a meta-device model on a 224x224 image, for its hooks."""
+    import torch
+
+    with torch.no_grad():
+        model(torch.zeros(1, 3, 224, 224, device="meta"))
+
+
 @DENSENET.measure
 def measure_densenet(s: Settings, ctx: DemoContext) -> DenseNumbers:
     from cvquiz.demos import zoo
@@ -242,9 +253,10 @@ def measure_densenet(s: Settings, ctx: DemoContext) -> DenseNumbers:
         for layer in block.modules()
         if isinstance(layer, DenseLayer)
     ]
-    d_layers, d_counted = zoo.costed(dense, (1, 3, 224, 224))
+    _forward_meta(dense)
     for handle in handles:
         handle.remove()
+    d_layers, d_counted = zoo.costed(dense, (1, 3, 224, 224))
     # What each ResNet-50 bottleneck reads and writes, stage by stage.
     stage_io: dict[int, list[tuple[tuple[int, ...], tuple[int, ...]]]] = {i: [] for i in range(4)}
     handles = [
@@ -254,9 +266,10 @@ def measure_densenet(s: Settings, ctx: DemoContext) -> DenseNumbers:
         for i in range(4)
         for block in getattr(r50, f"layer{i + 1}")
     ]
-    r_layers, r_counted = zoo.costed(r50, (1, 3, 224, 224))
+    _forward_meta(r50)
     for handle in handles:
         handle.remove()
+    r_layers, r_counted = zoo.costed(r50, (1, 3, 224, 224))
 
     reads = []
     for i, block in enumerate(blocks):

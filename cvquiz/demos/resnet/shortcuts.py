@@ -16,6 +16,7 @@ from cvquiz.demos.resnet.common import (
     _basic_branch_params,
     _projection_params,
     _with_branch,
+    on_one_thread,
 )
 from cvquiz.demos.result import Presentation, Table, check, format_shape
 from cvquiz.demos.runner import DemoContext
@@ -61,9 +62,11 @@ class ProjectionNumbers:
     r34_shortcuts: tuple[Shortcut, ...]
     r34_all_projections: int  # parameters of a projection on every shortcut (option C)
     r34_params: int
+    projection_error: float  # the zoo's projection against BN(1x1 conv at the stride) by hand
 
 
 @PROJECTION.measure
+@on_one_thread
 def measure_projection(s: Settings, ctx: DemoContext) -> ProjectionNumbers:
     import torch
 
@@ -91,6 +94,7 @@ def measure_projection(s: Settings, ctx: DemoContext) -> ProjectionNumbers:
 
     r34 = zoo.build_meta(zoo.resnet34)
     return ProjectionNumbers(
+        projection_error=_projection_error(c_in, c_out, stride, ctx),
         input_shape=tuple(x.shape),
         branch_shape=tuple(fx.shape),
         projection_shape=tuple(px.shape),
@@ -115,6 +119,41 @@ def measure_projection(s: Settings, ctx: DemoContext) -> ProjectionNumbers:
         ),
         r34_params=zoo.count_params(r34),
     )
+
+
+def _projection_error(c_in: int, c_out: int, stride: int, ctx: DemoContext) -> float:
+    """Run the zoo's projection on a small random input (random BN statistics, eval mode) and
+    compare it with BN(W_s ∗ x) computed by hand from its weights: a 1x1 kernel at the block's
+    stride. A 3x3 kernel, a lost stride or BN before the conv all leave an error."""
+    import torch
+    from torch import nn
+
+    from cvquiz.demos import zoo
+
+    proj = zoo.projection(in_ch=c_in, out_ch=c_out, stride=stride).eval()
+    # Its parameters, found by type (the by-hand formula says how they must be composed).
+    conv = next(m for m in proj.modules() if isinstance(m, nn.Conv2d))
+    bn = next(m for m in proj.modules() if isinstance(m, nn.BatchNorm2d))
+    if bn.num_features != c_out:
+        return float("inf")  # a BN over the input's channels: not BN(W_s ∗ x)
+    with torch.no_grad():
+        bn.running_mean.copy_(torch.randn(c_out, generator=ctx.rng))
+        bn.running_var.copy_(torch.rand(c_out, generator=ctx.rng) + 0.5)
+        bn.weight.copy_(torch.randn(c_out, generator=ctx.rng))
+        bn.bias.copy_(torch.randn(c_out, generator=ctx.rng))
+        x = torch.randn(1, c_in, 8, 8, generator=ctx.rng)  # (N, C_in, 8, 8)
+        if tuple(conv.weight.shape[2:]) != (1, 1):
+            return float("inf")  # not a 1x1 projection
+        w = conv.weight.reshape(c_out, c_in)
+        by_hand = torch.einsum("oc,nchw->nohw", w, x[:, :, ::stride, ::stride])
+        by_hand = (by_hand - bn.running_mean[:, None, None]) / torch.sqrt(
+            bn.running_var[:, None, None] + bn.eps
+        ) * bn.weight[:, None, None] + bn.bias[:, None, None]
+        return (
+            float((proj(x) - by_hand).abs().max())
+            if proj(x).shape == by_hand.shape
+            else float("inf")
+        )
 
 
 @PROJECTION.present
@@ -162,6 +201,12 @@ def present_projection(n: ProjectionNumbers, s: Settings) -> Presentation:
             expected=format_shape(n.branch_shape),
             measured=format_shape(n.projection_shape),
             source="1x1 conv, stride s: H_out = ⌊(H − 1)/s⌋ + 1, as the padded 3x3",
+        ),
+        check(
+            "the shortcut computes BN(W_s ∗ x): a 1x1 kernel at the block's stride, then BN",
+            expected=True,
+            measured=n.projection_error < 1e-4,
+            source=f"{HE_2015}, eq. (2) and option B; by hand on a random input",
         ),
         check(
             "projection shortcut parameters (1x1 conv + BN)",

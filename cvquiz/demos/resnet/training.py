@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cvquiz.demos.params import Param, Settings
 from cvquiz.demos.registry import demo
-from cvquiz.demos.resnet.common import HE_2016
+from cvquiz.demos.resnet.common import HE_2016, on_one_thread
 from cvquiz.demos.result import Presentation, Table, check
 from cvquiz.demos.runner import DemoContext
 
@@ -117,6 +117,7 @@ class HeInitNumbers:
 
 
 @HE_INIT.measure
+@on_one_thread
 def measure_he_init(s: Settings, ctx: DemoContext) -> HeInitNumbers:
     import torch
 
@@ -249,6 +250,7 @@ class HighwayNumbers:
 
 
 @HIGHWAY.measure
+@on_one_thread
 def measure_highway(s: Settings, ctx: DemoContext) -> HighwayNumbers:
     import torch
 

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from cvquiz.demos.params import Param, Settings
 from cvquiz.demos.registry import demo
-from cvquiz.demos.resnet.common import HE_2015, _ok
+from cvquiz.demos.resnet.common import HE_2015, _ok, on_one_thread
 from cvquiz.demos.result import Presentation, Table, check, format_shape
 from cvquiz.demos.runner import DemoContext
 
@@ -61,6 +61,7 @@ class ZeroInitNumbers:
 
 
 @ZERO_INIT.measure
+@on_one_thread
 def measure_zero_init(s: Settings, ctx: DemoContext) -> ZeroInitNumbers:
     import torch
     import torch.nn.functional as F

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -69,19 +71,29 @@ class DenseLayer(nn.Module):
         return self.conv2(F.relu(self.norm2(out)))  # (N, k, H, W)
 
 
-class DenseBlock(nn.Module):
-    """Each layer sees the concatenation of every earlier feature map in the block."""
+class DenseBlock(nn.ModuleDict):
+    """Each layer sees the concatenation of every earlier feature map in the block.
+
+    Layers are named denselayer1, denselayer2, ... as in torchvision's state_dict.
+    """
 
     def __init__(self, in_ch: int, num_layers: int, *, growth_rate: int, bn_size: int) -> None:
-        super().__init__()
-        self.layers = nn.ModuleList(
-            DenseLayer(in_ch + i * growth_rate, growth_rate=growth_rate, bn_size=bn_size)
+        super().__init__(
+            (
+                f"denselayer{i + 1}",
+                DenseLayer(in_ch + i * growth_rate, growth_rate=growth_rate, bn_size=bn_size),
+            )
             for i in range(num_layers)
         )
 
+    @property
+    def layers(self) -> list[nn.Module]:
+        """The dense layers, in order."""
+        return list(self.values())
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = [x]
-        for layer in self.layers:
+        for layer in self.values():
             features.append(layer(torch.cat(features, dim=1)))
         return torch.cat(features, dim=1)  # (N, C + num_layers*k, H, W)
 
@@ -91,10 +103,12 @@ class Transition(nn.Sequential):
 
     def __init__(self, in_ch: int, out_ch: int) -> None:
         super().__init__(
-            nn.BatchNorm2d(in_ch),
-            nn.ReLU(inplace=True),
-            conv1x1(in_ch, out_ch),
-            nn.AvgPool2d(kernel_size=2, stride=2),
+            OrderedDict(
+                norm=nn.BatchNorm2d(in_ch),
+                relu=nn.ReLU(inplace=True),
+                conv=conv1x1(in_ch, out_ch),
+                pool=nn.AvgPool2d(kernel_size=2, stride=2),
+            )
         )
 
 
@@ -111,22 +125,25 @@ class DenseNet(nn.Module):
         num_classes: int = 1000,
     ) -> None:
         super().__init__()
-        layers: list[nn.Module] = [
-            nn.Conv2d(3, init_features, kernel_size=7, stride=2, padding=3, bias=False),
-            nn.BatchNorm2d(init_features),
-            nn.ReLU(inplace=True),
-            nn.MaxPool2d(kernel_size=3, stride=2, padding=1),  # (N, 64, H/4, W/4)
-        ]
+        # Named as torchvision's state_dict: conv0, norm0, denseblock1, transition1, ..., norm5.
+        layers: OrderedDict[str, nn.Module] = OrderedDict(
+            conv0=nn.Conv2d(3, init_features, kernel_size=7, stride=2, padding=3, bias=False),
+            norm0=nn.BatchNorm2d(init_features),
+            relu0=nn.ReLU(inplace=True),
+            pool0=nn.MaxPool2d(kernel_size=3, stride=2, padding=1),  # (N, 64, H/4, W/4)
+        )
         ch = init_features
-        for i, num_layers in enumerate(block_config):
+        for i, num_layers in enumerate(block_config, 1):
             # (N, C + num_layers*k, H', W')
-            layers.append(DenseBlock(ch, num_layers, growth_rate=growth_rate, bn_size=bn_size))
+            layers[f"denseblock{i}"] = DenseBlock(
+                ch, num_layers, growth_rate=growth_rate, bn_size=bn_size
+            )
             ch += num_layers * growth_rate
-            if i != len(block_config) - 1:
-                layers.append(Transition(ch, ch // 2))  # (N, C/2, H'/2, W'/2)
+            if i != len(block_config):
+                layers[f"transition{i}"] = Transition(ch, ch // 2)  # (N, C/2, H'/2, W'/2)
                 ch //= 2
-        layers.append(nn.BatchNorm2d(ch))
-        self.features = nn.Sequential(*layers)
+        layers["norm5"] = nn.BatchNorm2d(ch)
+        self.features = nn.Sequential(layers)
         self.classifier = nn.Linear(ch, num_classes)
         init_weights(self, conv_mode="fan_in", linear_std=None)
 

@@ -68,9 +68,10 @@ class EfficientNet(nn.Module):
         in_ch = 32
         # (N, 32, H/2, W/2)
         layers: list[nn.Module] = [conv_bn_act(3, in_ch, stride=2, activation=nn.SiLU)]
-        for stage in config:
+        for stage in config:  # one Sequential per stage, as torchvision nests them
+            blocks = []
             for i in range(stage.repeats):
-                layers.append(
+                blocks.append(
                     mbconv(
                         in_ch,
                         stage.out,
@@ -80,6 +81,7 @@ class EfficientNet(nn.Module):
                     )
                 )
                 in_ch = stage.out
+            layers.append(nn.Sequential(*blocks))
         head_ch = 4 * in_ch
         layers.append(conv_bn_act(in_ch, head_ch, kernel_size=1, activation=nn.SiLU))
         self.features = nn.Sequential(*layers)  # (N, 1280, H/32, W/32)

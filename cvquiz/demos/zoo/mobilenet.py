@@ -119,8 +119,9 @@ class MobileNetV1(nn.Module):
 class InvertedResidual(nn.Module):
     """Expand 1x1, depthwise kxk, optional SE, linear 1x1 projection (Sandler et al. 2018).
 
-    With the defaults it is the MobileNetV2 block; MobileNetV3 adds SE and h-swish, and
-    EfficientNet's MBConv is the same block with SiLU and a sigmoid-gated SE.
+    With the defaults it computes the MobileNetV2 block (which MobileNetV2Block lays out as
+    torchvision does); MobileNetV3 adds SE and h-swish, and EfficientNet's MBConv is the same block
+    with SiLU and a sigmoid-gated SE. `block`'s names are torchvision's for V3 and EfficientNet.
     """
 
     def __init__(
@@ -175,6 +176,34 @@ class InvertedResidual(nn.Module):
         return x + out if self.use_residual else out
 
 
+class MobileNetV2Block(nn.Module):
+    """MobileNetV2's inverted residual (Sandler et al. 2018, Table 1) in torchvision's layout.
+
+    `conv` holds expand 1x1 (when t > 1), depthwise 3x3, then the linear 1x1 and its BN as two
+    layers, so the state_dict names are torchvision's (`features.2.conv.3.weight`, ...).
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, *, stride: int = 1, expand_ratio: int = 6) -> None:
+        super().__init__()
+        if stride not in (1, 2):
+            raise ValueError(f"stride must be 1 or 2, got {stride}")
+        hidden = round(in_ch * expand_ratio)
+        self.use_residual = stride == 1 and in_ch == out_ch
+        layers: list[nn.Module] = []
+        if expand_ratio != 1:
+            layers.append(conv_bn_act(in_ch, hidden, kernel_size=1, activation=nn.ReLU6))  # pw
+        layers += [
+            conv_bn_act(hidden, hidden, stride=stride, groups=hidden, activation=nn.ReLU6),  # dw
+            nn.Conv2d(hidden, out_ch, 1, bias=False),  # pw-linear: no activation after it
+            nn.BatchNorm2d(out_ch),
+        ]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv(x)  # (N, out_ch, H/stride, W/stride)
+        return x + out if self.use_residual else out
+
+
 class MobileNetV2(nn.Module):
     """MobileNetV2 (Sandler et al. 2018): inverted residuals with linear bottlenecks."""
 
@@ -188,7 +217,7 @@ class MobileNetV2(nn.Module):
             out_ch = _make_divisible(c * width_mult, 8)
             for i in range(n):
                 stride = s if i == 0 else 1
-                layers.append(InvertedResidual(in_ch, out_ch, stride=stride, expand_ratio=t))
+                layers.append(MobileNetV2Block(in_ch, out_ch, stride=stride, expand_ratio=t))
                 in_ch = out_ch
         layers.append(
             conv_bn_act(in_ch, self.last_channel, kernel_size=1, activation=nn.ReLU6)

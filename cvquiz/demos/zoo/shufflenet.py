@@ -29,20 +29,21 @@ class ShuffleUnit(nn.Module):
             raise ValueError("a stride-1 unit keeps its channel count")
         self.stride = stride
         branch_ch = out_ch // 2
+        # Flat Sequentials of conv, BN(, ReLU), as torchvision names them (branch2.3 is the dw conv).
         self.branch1: nn.Module = nn.Identity()
         if stride == 2:
             self.branch1 = nn.Sequential(
-                conv_bn_act(in_ch, in_ch, stride=2, groups=in_ch, activation=None),  # dw
-                conv_bn_act(in_ch, branch_ch, kernel_size=1),  # pw
+                *conv_bn_act(in_ch, in_ch, stride=2, groups=in_ch, activation=None),  # dw
+                *conv_bn_act(in_ch, branch_ch, kernel_size=1),  # pw
             )
-        # Stride 1: the other half of the split passes through branch1 untouched.
+        # Stride 1: the other half of the split passes through untouched.
         branch2_in = in_ch if stride == 2 else branch_ch
         self.branch2 = nn.Sequential(
-            conv_bn_act(branch2_in, branch_ch, kernel_size=1),  # pw
-            conv_bn_act(
+            *conv_bn_act(branch2_in, branch_ch, kernel_size=1),  # pw
+            *conv_bn_act(
                 branch_ch, branch_ch, stride=stride, groups=branch_ch, activation=None
             ),  # dw
-            conv_bn_act(branch_ch, branch_ch, kernel_size=1),  # pw
+            *conv_bn_act(branch_ch, branch_ch, kernel_size=1),  # pw
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

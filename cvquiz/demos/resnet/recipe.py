@@ -1,0 +1,204 @@
+"""The ResNet training recipe (Q16): SGD + momentum with step decay against a constant LR, trained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cvquiz.demos.params import Param, Settings
+from cvquiz.demos.registry import demo
+from cvquiz.demos.resnet.common import HE_2015, single_thread
+from cvquiz.demos.result import Plot, Presentation, Table, check
+from cvquiz.demos.runner import DemoContext
+
+RECIPE = demo(
+    "training-recipe",
+    title="The ResNet training recipe: SGD + momentum, weight decay, LR ÷ 10 on a plateau",
+    summary="Trains a small CIFAR ResNet twice, with step decay and with a constant LR.",
+    params=(
+        Param(
+            "steps",
+            int,
+            100,
+            "SGD steps (mini-batches of 32); the claims are checked at this length",
+            choices=(100,),
+        ),
+        Param(
+            "drop_at",
+            int,
+            65,
+            "step at which step decay divides the LR by 10 (the plateau)",
+            choices=(65,),
+        ),
+    ),
+)
+
+# He et al. 2015, sec. 3.4 (ImageNet), word for word where quoted.
+PAPER_RECIPE = (
+    ("optimiser", "SGD with a mini-batch size of 256", "sec. 3.4"),
+    ("learning rate", "starts from 0.1 and is divided by 10 when the error plateaus", "sec. 3.4"),
+    ("length", "up to 60 × 10⁴ iterations (≈ 120 epochs of 1.28M images)", "sec. 3.4"),
+    ("weight decay", "0.0001", "sec. 3.4"),
+    ("momentum", "0.9", "sec. 3.4"),
+    ("dropout", "not used", "sec. 3.4"),
+    ("BN", "after each conv, before the activation", "sec. 3.4"),
+    ("init", "as in He et al. 2015b ('Delving Deep into Rectifiers')", "sec. 3.4"),
+    ("augmentation", "scale augmentation (shorter side in [256, 480]), 224x224 crops, flips, "
+     "per-pixel mean subtracted, colour augmentation", "sec. 3.4"),
+)  # fmt: skip
+CIFAR_RECIPE = "CIFAR-10 (sec. 4.2): lr 0.1, ÷ 10 at 32k and 48k iterations, stop at 64k; batch 128"
+
+# The small task: a linear teacher labels random 4x4 images (learnable, so the loss can settle).
+SAMPLES, IMAGE, CLASSES, BATCH = 256, 4, 10, 32
+DEPTH = 8  # CIFAR ResNet-8 of the zoo
+LR, MOMENTUM, WEIGHT_DECAY, FACTOR = 0.1, 0.9, 1e-4, 0.1
+WINDOW = 10  # steps averaged before and after the drop
+SETTLED = 0.3  # step decay's final loss ends under 0.3 of the plateau (the constant LR's does not)
+
+
+@dataclass(frozen=True)
+class RecipeNumbers:
+    """Two runs from the same weights on the same mini-batches: step decay and constant LR."""
+
+    losses: tuple[tuple[float, ...], ...]  # step decay, constant: mini-batch loss per step
+    lrs: tuple[tuple[float, ...], ...]  # the LR each step used
+    after_drop: tuple[float, ...]  # mean loss of the WINDOW steps after the drop
+    final: tuple[float, ...]  # mean loss of the last WINDOW steps
+    before_drop: float  # mean loss of the WINDOW steps before the drop (the same in both runs)
+
+
+@RECIPE.measure
+def measure_recipe(s: Settings, ctx: DemoContext) -> RecipeNumbers:
+    import torch
+    import torch.nn.functional as F
+
+    from cvquiz.demos import zoo
+
+    x = torch.randn(SAMPLES, 3, IMAGE, IMAGE, generator=ctx.rng)  # (N, 3, 4, 4)
+    teacher = torch.randn(CLASSES, 3 * IMAGE * IMAGE, generator=ctx.rng)
+    y = (x.flatten(1) @ teacher.T).argmax(1)
+    x, y = x.to(ctx.device), y.to(ctx.device)
+    batches = [torch.randperm(SAMPLES, generator=ctx.rng)[:BATCH] for _ in range(s.steps)]
+    drop = min(s.drop_at, s.steps - WINDOW)
+    runs = []
+    with single_thread():
+        for decay in (True, False):
+            torch.manual_seed(ctx.seed)  # the same initial weights for both runs
+            model = zoo.cifar_resnet(DEPTH).to(ctx.device).train()
+            opt = torch.optim.SGD(
+                model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY
+            )
+            schedule = torch.optim.lr_scheduler.MultiStepLR(
+                opt, milestones=[drop] if decay else [], gamma=FACTOR
+            )
+            losses, lrs = [], []
+            for idx in batches:
+                lrs.append(opt.param_groups[0]["lr"])
+                loss = F.cross_entropy(model(x[idx]), y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                schedule.step()
+                losses.append(loss.item())
+            runs.append((losses, lrs))
+
+    def mean(values: list[float]) -> float:
+        return round(sum(values) / len(values), 4)
+
+    return RecipeNumbers(
+        losses=tuple(tuple(round(v, 5) for v in losses) for losses, _ in runs),
+        lrs=tuple(tuple(lrs) for _, lrs in runs),
+        after_drop=tuple(mean(losses[drop : drop + WINDOW]) for losses, _ in runs),
+        final=tuple(mean(losses[-WINDOW:]) for losses, _ in runs),
+        before_drop=mean(runs[0][0][drop - WINDOW : drop]),
+    )
+
+
+@RECIPE.present
+def present_recipe(n: RecipeNumbers, s: Settings) -> Presentation:
+    drop = min(s.drop_at, s.steps - WINDOW)
+    (decay_after, const_after), (decay_final, const_final) = n.after_drop, n.final
+    decay_lrs = n.lrs[0]
+    checks = (
+        check(
+            f"step decay uses lr {LR} before step {drop} and {LR * FACTOR:g} from it on",
+            expected=f"{LR:g} × {drop}, {LR * FACTOR:g} × {s.steps - drop}",
+            measured=f"{decay_lrs[0]:g} × {decay_lrs.count(decay_lrs[0])}, "
+            f"{decay_lrs[-1]:g} × {s.steps - decay_lrs.count(decay_lrs[0])}",
+            source=f"{HE_2015}, sec. 3.4: lr 0.1, divided by 10",
+        ),
+        check(
+            f"at the end, step decay's training loss is below the constant LR's (last {WINDOW} steps)",
+            expected=True,
+            measured=decay_final < const_final,
+            source=f"{HE_2015}, sec. 3.4; the loss drop at each LR step in its Fig. 4",
+        ),
+        check(
+            f"after the drop the loss settles below {SETTLED:.0%} of its plateau before it",
+            expected=True,
+            measured=decay_final <= SETTLED * n.before_drop,
+            source=f"mean loss of the last {WINDOW} steps vs the {WINDOW} before the drop",
+        ),
+        check(
+            f"at a constant LR the loss stays above {SETTLED:.0%} of that plateau",
+            expected=True,
+            measured=const_final > SETTLED * n.before_drop,
+            source="the same steps, same batches: mini-batch noise at lr 0.1",
+        ),
+    )
+    return Presentation(
+        explanation=(
+            "He et al. trained ResNets with SGD, momentum 0.9 and weight decay 0.0001, starting at "
+            "lr 0.1 and dividing it by 10 when the error plateaued; no dropout, BN after every conv.",
+            f"Here a CIFAR ResNet-{DEPTH} of the zoo learns a small task ({SAMPLES} random "
+            f"{IMAGE}x{IMAGE} images labelled by a random linear teacher, mini-batches of {BATCH}) "
+            f"twice from the same weights on the same batches: once with the LR divided by 10 at "
+            f"step {drop}, once at a constant {LR}. At a high LR the mini-batch noise keeps the "
+            "loss bouncing on a plateau; the step lets it settle, and the loss drops at once.",
+        ),
+        tables=(
+            Table(
+                "The recipe (He et al. 2015, ImageNet)",
+                ("what", "value", "where"),
+                PAPER_RECIPE,
+                note=CIFAR_RECIPE,
+            ),
+            Table(
+                "Mean mini-batch loss",
+                (
+                    "schedule",
+                    f"{WINDOW} steps before the drop",
+                    f"{WINDOW} after",
+                    f"last {WINDOW}",
+                ),
+                (
+                    ("step decay (÷ 10)", n.before_drop, decay_after, decay_final),
+                    ("constant LR", n.before_drop, const_after, const_final),
+                ),
+                note="Both runs are the same until the drop: same weights, same batches.",
+            ),
+        ),
+        plots=(
+            Plot(
+                "Training loss by step",
+                "line",
+                {
+                    name: [(i, loss) for i, loss in enumerate(curve, 1)]
+                    for name, curve in zip(("step decay", "constant LR"), n.losses, strict=True)
+                },
+                x_label="step",
+                y_label="cross-entropy",
+            ),
+            Plot(
+                "Learning rate by step",
+                "line",
+                {
+                    name: [(i, lr) for i, lr in enumerate(lrs, 1)]
+                    for name, lrs in zip(("step decay", "constant LR"), n.lrs, strict=True)
+                },
+                x_label="step",
+                y_label="lr",
+                log_y=True,
+            ),
+        ),
+        checks=checks,
+    )
