@@ -30,7 +30,7 @@ def test_transfer_is_seeded() -> None:
 
 
 def test_transfer_with_two_classes() -> None:
-    res = run_demo("transfer-learning", settings={"classes": "2", "steps": "20"}, seed=1)
+    res = run_demo("transfer-learning", settings={"classes": "2", "steps": "30"}, seed=1)
     assert _failed(res) == []
     assert res.numbers.head_params == 128 * 2 + 2
 
@@ -42,7 +42,7 @@ def test_a_backbone_left_in_train_mode_fails_the_frozen_check(
     from torch import nn
 
     monkeypatch.setattr(nn.Module, "eval", lambda self: self)
-    res = run_demo("transfer-learning", settings={"steps": "10"})
+    res = run_demo("transfer-learning", settings={"steps": "30"})
     assert "frozen backbone: every weight and BN statistic unchanged after training" in _failed(res)
 
 
