@@ -65,7 +65,7 @@ def test_log_loss_and_rmse_bins_by_hand() -> None:
         opt.Event("b/b", START + 3 * day, Rating.AGAIN),
     ]
     s = opt.score(opt.default_parameters(), opt.histories(log), since=START)
-    ((_, p, _, _),) = list(opt._replay(opt.default_parameters(), opt.histories(log)["b/a"]))
+    ((_, p, _, _, _),) = list(opt._replay(opt.default_parameters(), opt.histories(log)["b/a"]))
     assert s.reviews == 2
     assert math.isclose(s.log_loss, (-math.log(p) - math.log(1 - p)) / 2)
     assert math.isclose(s.rmse_bins, math.sqrt((p - 0.5) ** 2))  # both in one bin

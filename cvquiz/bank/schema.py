@@ -299,17 +299,25 @@ def _misconceptions(
     return tuple(found)
 
 
+def _record_list(
+    check: _Checker, raw: Mapping[str, Any], at: tuple[Any, ...], label: str, key: str, most: int
+) -> tuple[tuple[Any, ...], list[Any]]:
+    """An optional list of records under `key` (none: empty), at most `most` long: its path and items."""
+    value = raw.get(key)
+    value = [] if value is None else value
+    path = at + (key,)
+    if not isinstance(value, list):
+        raise check.fail(path, f"{label}: {key} must be a list (got {_type_name(value)})")
+    if len(value) > most:
+        raise check.fail(path, f"{label}: at most {most} {key} (got {len(value)})")
+    return path, value
+
+
 def _probes(
     check: _Checker, raw: Mapping[str, Any], at: tuple[Any, ...], label: str
 ) -> tuple[Probe, ...]:
     """The follow-ups an interviewer asks after the answer, each checked as a small question."""
-    value = raw.get("probes")
-    value = [] if value is None else value
-    path = at + ("probes",)
-    if not isinstance(value, list):
-        raise check.fail(path, f"{label}: probes must be a list (got {_type_name(value)})")
-    if len(value) > MAX_PROBES:
-        raise check.fail(path, f"{label}: at most {MAX_PROBES} probes (got {len(value)})")
+    path, value = _record_list(check, raw, at, label, "probes", MAX_PROBES)
     probes = []
     for i, item in enumerate(value):
         where, what = path + (i,), f"{label}: probe #{i + 1}"
@@ -332,13 +340,7 @@ def _errata(
     check: _Checker, raw: Mapping[str, Any], at: tuple[Any, ...], label: str
 ) -> tuple[Erratum, ...]:
     """Sourced corrections of the answer, each naming the demo check that proves it."""
-    value = raw.get("errata")
-    value = [] if value is None else value
-    path = at + ("errata",)
-    if not isinstance(value, list):
-        raise check.fail(path, f"{label}: errata must be a list (got {_type_name(value)})")
-    if len(value) > MAX_ERRATA:
-        raise check.fail(path, f"{label}: at most {MAX_ERRATA} errata (got {len(value)})")
+    path, value = _record_list(check, raw, at, label, "errata", MAX_ERRATA)
     found = []
     for i, item in enumerate(value):
         where, what = path + (i,), f"{label}: erratum #{i + 1}"

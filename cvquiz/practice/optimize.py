@@ -89,7 +89,8 @@ def histories(events: Iterable[Event]) -> dict[str, list[Event]]:
 
 
 def _replay(parameters: Sequence[float], history: Sequence[Event]):
-    """(event, prediction, review number, lapses before) for each review after a day or more."""
+    """(event, prediction, review number, lapses before, days since the previous review) for
+    each review a day or more after the previous one."""
     from fsrs import Card, Scheduler
     from fsrs import Rating as FsrsRating
 
@@ -100,7 +101,13 @@ def _replay(parameters: Sequence[float], history: Sequence[Event]):
     for number, event in enumerate(history, start=1):
         if card.last_review is not None and (event.at - card.last_review).days > 0:
             elapsed = (event.at - card.last_review).total_seconds() / 86400
-            yield event, forgetting_curve(elapsed, card.stability, decay=decay), number, lapses
+            yield (
+                event,
+                forgetting_curve(elapsed, card.stability, decay=decay),
+                number,
+                lapses,
+                elapsed,
+            )
         if event.rating == Rating.AGAIN and card.last_review is not None:
             lapses += 1
         card, _ = scheduler.review_card(card, FsrsRating(int(event.rating)), event.at)
@@ -115,13 +122,12 @@ def score(parameters: Sequence[float], cards: dict[str, list[Event]], *, since: 
     losses: list[float] = []
     bins: dict[tuple[int, int, int], list[tuple[float, int]]] = defaultdict(list)
     for history in cards.values():
-        for event, p, number, lapses in _replay(parameters, history):
+        for event, p, number, lapses, elapsed in _replay(parameters, history):
             if event.at < since:
                 continue
             y = 0 if event.rating == Rating.AGAIN else 1
             q = min(max(p, EPSILON), 1 - EPSILON)
             losses.append(-(y * math.log(q) + (1 - y) * math.log(1 - q)))
-            elapsed = max((event.at - _previous(history, event).at).total_seconds() / 86400, 1.0)
             key = (
                 _bucket(elapsed, 3.62),
                 _bucket(number, 1.89),
@@ -136,11 +142,6 @@ def score(parameters: Sequence[float], cards: dict[str, list[Event]], *, since: 
         for b in bins.values()
     )
     return Score(sum(losses) / len(losses), math.sqrt(squared / total), len(losses))
-
-
-def _previous(history: Sequence[Event], event: Event) -> Event:
-    i = history.index(event)
-    return history[i - 1]
 
 
 def learnable(cards: dict[str, list[Event]]) -> int:

@@ -3,6 +3,7 @@ date, and what each retention costs)."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 import typer
@@ -41,20 +42,12 @@ def optimize(
         from cvquiz.practice.planning import run_optimize
 
         spinner = err_console().status("fitting FSRS parameters to your log…", spinner="dots")
-        with spinner if err_console().is_terminal else _nothing():
+        with spinner if err_console().is_terminal else contextlib.nullcontext():
             result = run_optimize(store)
     if as_json:
         print_json(result.to_dict())
         return
     view.render_fit(console(), result)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _interview_moment(text: str, *, now):  # -> datetime

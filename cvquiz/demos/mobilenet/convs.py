@@ -38,6 +38,7 @@ def separable_macs(m: int, n: int, k: int, out: int) -> dict[str, int]:
 
 COST = demo(
     "depthwise-separable-cost",
+    stochastic=False,  # the same numbers at every seed
     title="Depthwise separable vs standard convolution",
     summary="params and MACs of a k×k conv vs depthwise (groups=M) + 1×1 pointwise; the 1/N + 1/k² ratio",
     params=(
@@ -267,6 +268,7 @@ def present_cost(r: SeparableCost, s: Settings) -> Presentation:
 
 STRIDED = demo(
     "strided-depthwise",
+    stochastic=False,  # the same numbers at every seed
     title="Strided depthwise conv: downsampling without pooling",
     summary="a stride-2 depthwise conv halves H and W and costs ÷4; paired with pointwise; vs max-pool + conv",
     params=(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 SHUFFLE = demo(
     "channel-shuffle",
+    stochastic=False,  # the same numbers at every seed
     title="ShuffleNet's channel shuffle: letting grouped convs talk",
     summary="shuffle is a permutation; grouped convs keep groups isolated unless shuffled; ShuffleNetV2 vs MobileNetV2",
     params=(

@@ -85,6 +85,7 @@ def _v1_costs(model: nn.Module, size: int) -> V1Costs:
 
 WIDTH = demo(
     "width-multiplier",
+    stochastic=False,  # the same numbers at every seed
     title="MobileNet width multiplier α (Table 6)",
     summary="MobileNetV1 at α = 1, 0.75, 0.5, 0.25: params and mult-adds vs the paper's Table 6; ≈α² scaling",
 )
@@ -234,6 +235,7 @@ def present_width(r: WidthNumbers, s: Settings) -> Presentation:
 
 RESOLUTION = demo(
     "resolution-multiplier",
+    stochastic=False,  # the same numbers at every seed
     title="MobileNet resolution multiplier ρ (Table 7)",
     summary="MobileNetV1 at 224, 192, 160, 128: mult-adds vs Table 7, unchanged params, the ρ² law",
     params=(

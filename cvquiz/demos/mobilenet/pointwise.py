@@ -20,6 +20,7 @@ from cvquiz.demos.runner import DemoContext, refuse_large
 
 POINTWISE = demo(
     "pointwise-as-linear",
+    stochastic=False,  # the same numbers at every seed
     title="A 1×1 conv is a per-pixel linear layer",
     summary="1×1 conv == nn.Linear on every pixel with the same weights; changing a pixel moves only that pixel",
     params=(

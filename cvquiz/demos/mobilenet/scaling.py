@@ -21,6 +21,7 @@ from cvquiz.demos.runner import DemoContext
 
 SCALING = demo(
     "efficientnet-scaling",
+    stochastic=False,  # the same numbers at every seed
     title="EfficientNet compound scaling: depth 1.2^φ, width 1.1^φ, resolution 1.15^φ",
     summary="the φ table, the constraint α·β²·γ² ≈ 2, FLOPs ≈ 2^φ, EfficientNet-B0 params and MACs",
     params=(Param("max_phi", int, 7, "largest φ to tabulate", min=0, max=12),),

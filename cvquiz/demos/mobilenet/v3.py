@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 V3 = demo(
     "mobilenetv3",
+    stochastic=False,  # the same numbers at every seed
     title="MobileNetV3: h-swish, squeeze-excitation, NAS-chosen blocks",
     summary="h-swish = x·ReLU6(x+3)/6 vs torch's hardswish, SE blocks, V3-Large/Small params and MACs",
 )
@@ -274,6 +275,7 @@ def present_v3(r: V3Numbers, s: Settings) -> Presentation:
 
 SE = demo(
     "squeeze-excitation-cost",
+    stochastic=False,  # the same numbers at every seed
     title="Squeeze-and-excitation: what the channel gates cost",
     summary="global pool → FC reduce → FC expand → gates; SE params and MACs vs the MobileNetV3 block it sits in",
     params=(

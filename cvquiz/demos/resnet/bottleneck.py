@@ -33,6 +33,7 @@ from cvquiz.demos.runner import DemoContext
 
 BOTTLENECK = demo(
     "bottleneck-cost",
+    stochastic=False,  # the same numbers at every seed
     title="Bottleneck block vs two 3x3 convs",
     summary="1x1 reduce → 3x3 → 1x1 expand at 256-d costs ~17x fewer MACs than two 3x3 convs.",
     params=(
@@ -189,6 +190,7 @@ def present_bottleneck(n: BottleneckNumbers, s: Settings) -> Presentation:
 
 RESNEXT = demo(
     "resnext-groups",
+    stochastic=False,  # the same numbers at every seed
     title="ResNeXt-50 32x4d vs ResNet-50",
     summary="Cardinality 32: a grouped 3x3 costs 1/32 of a dense one; similar total FLOPs.",
     params=(

@@ -36,6 +36,7 @@ DENSENET121_PARAMS, DENSENET121_GMACS = 7_978_856, 2.834
 
 VGG = demo(
     "vgg-vs-resnet",
+    stochastic=False,  # the same numbers at every seed
     title="VGG-16 vs ResNet-50: parameters and MACs",
     summary="5.4x the parameters (89% in VGG's FC layers) and 3.8x the MACs of ResNet-50.",
 )
@@ -194,6 +195,7 @@ def present_vgg(n: VggNumbers, s: Settings) -> Presentation:
 
 DENSENET = demo(
     "densenet-vs-resnet",
+    stochastic=False,  # the same numbers at every seed
     title="DenseNet-121 vs ResNet-50: concatenate vs add",
     summary="Concatenation grows channels k0 + l·k: fewer params and MACs, more activations.",
 )

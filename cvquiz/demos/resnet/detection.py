@@ -33,6 +33,7 @@ def _size_param(default: int, help: str, *, max: int) -> Param:
 
 FPN = demo(
     "fpn-features",
+    stochastic=False,  # the same numbers at every seed
     title="ResNet as a detection backbone: C2-C5 and an FPN",
     summary="C2-C5 at strides 4/8/16/32, their channels, and what an FPN costs.",
     params=(
@@ -214,6 +215,7 @@ def present_fpn(n: FpnNumbers, s: Settings) -> Presentation:
 
 SEGMENTATION = demo(
     "segmentation-decoder",
+    stochastic=False,  # the same numbers at every seed
     title="ResNet encoder + U-Net decoder for segmentation",
     summary="Encoder down to stride 32, decoder with skip concats back to full resolution.",
     params=(

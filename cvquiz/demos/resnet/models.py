@@ -31,6 +31,7 @@ from cvquiz.demos.runner import DemoContext
 
 DEPTHS_DEMO = demo(
     "resnet-depths",
+    stochastic=False,  # the same numbers at every seed
     title="ResNet-18/34/50/101/152: blocks, parameters, MACs",
     summary="Builds all five on the meta device: exact params, V1.5 and V1 (paper) MACs.",
 )
@@ -191,6 +192,7 @@ def present_depths(n: DepthsNumbers, s: Settings) -> Presentation:
 
 CIFAR = demo(
     "cifar-resnets",
+    stochastic=False,  # the same numbers at every seed
     title="CIFAR-10 ResNets 20-110 and their plain twins",
     summary="CIFAR ResNets 20-110: option A shortcuts add no params or MACs to the plain twin.",
 )

@@ -17,6 +17,7 @@ from cvquiz.demos.runner import DemoContext
 
 STILL_USED = demo(
     "still-used",
+    stochastic=False,  # the same numbers at every seed
     title="Still used? ResNet-50 beside ConvNeXt-T and ViT-B/16",
     summary="Exact params and MACs of ResNet-50, ConvNeXt-T, ViT-B/16; published ImageNet top-1.",
 )
