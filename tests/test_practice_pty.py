@@ -151,7 +151,7 @@ def test_two_sessions_at_once_both_record_every_review(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with open_store(home, now=NOW):
         pass  # the schema exists before both start, as after a first run
-    env = cli_env(home)
+    env = {**cli_env(home), "PYTHONUNBUFFERED": "1"}
     procs = [
         subprocess.Popen(
             [PYTHON, "-m", "cvquiz", "practice", "--limit", "10"],
@@ -164,6 +164,10 @@ def test_two_sessions_at_once_both_record_every_review(tmp_path: Path) -> None:
         )  # fmt: skip
         for _ in range(2)
     ]
+    # Both queues are built before either session rates: on a loaded machine the second process
+    # could otherwise start after the first had used some of the day's new cards.
+    headers = [p.stdout.readline() for p in procs if p.stdout is not None]
+    assert all(h.startswith("Practice 10 cards") for h in headers), headers
     for p in procs:
         assert p.stdin is not None
         p.stdin.write("\n3\n" * 10)
