@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from cvquiz.demos.registry import DemoSpec
+    from cvquiz.demos.verify import Verification
 
 
 def _registry() -> ModuleType:
@@ -147,17 +148,70 @@ def catalogue(questions: Sequence[Question]) -> list[CatalogueEntry]:
 def errata_problems(questions, run) -> list[str]:  # run: demo id -> DemoResult
     """One line per erratum whose proof does not hold: each erratum names a demo and one of its
     checks (by its claim, word for word); `verify` fails when that check is missing or fails."""
-    problems = []
-    for q in questions:
-        for e in q.errata:
-            result = run(e.demo)
-            check = next((c for c in result.checks if c.claim == e.check), None)
-            if check is None:
-                problems.append(
-                    f"Q{q.number} erratum: demo {e.demo} has no check \u201c{e.check}\u201d"
-                )
-            elif not check.passed:
-                problems.append(
-                    f"Q{q.number} erratum: the check \u201c{e.check}\u201d of demo {e.demo} fails"
-                )
-    return problems
+    return [
+        problem
+        for q in questions
+        for e in q.errata
+        if (problem := _erratum_problem(q, e, run(e.demo))) is not None
+    ]
+
+
+def _erratum_problem(q: Question, e: Any, result: Any) -> str | None:  # e: bank.model.Erratum
+    check = next((c for c in result.checks if c.claim == e.check), None)
+    if check is None:
+        return f"Q{q.number} erratum: demo {e.demo} has no check \u201c{e.check}\u201d"
+    if not check.passed:
+        return f"Q{q.number} erratum: the check \u201c{e.check}\u201d of demo {e.demo} fails"
+    return None
+
+
+@dataclass(frozen=True)
+class ErrataVerdict:
+    """What `verify` found of the loaded banks' errata: how many it checked and what failed."""
+
+    checked: int
+    failed: int
+    problems: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "failed": self.failed,
+            "passed": self.passed,
+            "problems": list(self.problems),
+        }
+
+
+def verify_errata(questions: Sequence[Question], verification: Verification) -> ErrataVerdict:
+    """Each erratum's proof at every seed verify ran (a demo run once counts at every seed).
+
+    A problem found at some seeds, not all, names them. Verify runs every demo, and a bank can
+    name only those, so each erratum is checked; one whose demo did not run (a test's registry)
+    is not counted.
+    """
+    runs: dict[str, dict[int, Any]] = {}
+    for item in verification.items:
+        runs.setdefault(item.spec.id, {})[item.seed] = item.result
+    several = len(verification.seeds) > 1
+    errata = [(q, e) for q in questions for e in q.errata if e.demo in runs]
+    problems: list[str] = []
+    failed = 0
+    for q, e in errata:
+        by_seed = runs[e.demo]
+        found: dict[str, list[int]] = {}
+        for seed in verification.seeds:
+            result = by_seed.get(seed, next(iter(by_seed.values())))
+            if (problem := _erratum_problem(q, e, result)) is not None:
+                found.setdefault(problem, []).append(seed)
+        failed += bool(found)
+        problems += [
+            f"{problem} (seed {', '.join(map(str, seeds))})"
+            if several and len(seeds) < len(verification.seeds)
+            else problem
+            for problem, seeds in found.items()
+        ]
+    return ErrataVerdict(len(errata), failed, tuple(problems))

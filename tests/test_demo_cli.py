@@ -319,7 +319,7 @@ def test_failing_checks_exit_1_in_demo_and_verify(cli, monkeypatch: pytest.Monke
 
 def test_verify_json_runs_every_demo(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     def shared_default_run(demo_id: str, *, device: str, seed: int, oracle: bool) -> DemoResult:
-        # verify runs defaults with the MAC oracle: the runs other tests share, less the oracle
+        # verify runs defaults with the MAC oracle: the very runs other tests share
         assert (device, seed, oracle) == ("cpu", 0, True)
         return default_run(demo_id)
 
@@ -466,3 +466,44 @@ def test_bad_seeds_are_one_line(cli, args: list[str], message: str) -> None:
     result = cli("verify", *args)
     assert result.exit_code == 2, result.output
     assert result.stderr == f"cvquiz: error: {message}\n"
+
+
+ERRATUM_BANK = """\
+id: errata-bank
+title: Errata
+questions:
+  - number: 1
+    id: seeded-claim
+    topic: errata-topic
+    difficulty: easy
+    question: "Does the seed matter?"
+    answer: "Never."
+    errata:
+      - correction: "It does at seed 3."
+        source: "the seeded demo"
+        demo: seeded
+        check: "the seed is not 3"
+      - correction: "A check the demo does not make."
+        source: "nobody"
+        demo: plain
+        check: "a claim no demo makes"
+"""
+
+
+def test_verify_fails_when_an_errata_check_fails_or_is_missing(cli, small_demos, tmp_path) -> None:
+    bank = tmp_path / "errata.yaml"
+    bank.write_text(ERRATUM_BANK, encoding="utf-8")
+    result = cli("--bank", str(bank), "verify", "--seeds", "5")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert "✗ Q1 erratum: the check “the seed is not 3” of demo seeded fails (seed 3)" in lines
+    assert "✗ Q1 erratum: demo plain has no check “a claim no demo makes”" in lines
+    assert "✗ 0/2 errata proven by their checks" in lines
+    # At seed 2 the seeded demo's check holds: its erratum is proven; the other still is not.
+    data = json.loads(cli("--bank", str(bank), "verify", "--seed", "2", "--json").stdout)
+    assert data["errata"] == {
+        "checked": 2, "failed": 1, "passed": False,
+        "problems": ["Q1 erratum: demo plain has no check “a claim no demo makes”"],
+    }  # fmt: skip
+    assert data["passed"] is False  # every demo check passed: the erratum alone fails verify
+    assert all(r["passed"] for r in data["results"])

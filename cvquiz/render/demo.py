@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from cvquiz.demos.registry import DemoSpec
     from cvquiz.demos.result import Check, DemoResult, Table
     from cvquiz.demos.verify import Verification, Verified
-    from cvquiz.links import CatalogueEntry
+    from cvquiz.links import CatalogueEntry, ErrataVerdict
 
 PASS, FAIL = "✓", "✗"
 
@@ -214,9 +214,12 @@ def verify_progress(console: Console, total: int) -> Iterator[Callable[[Verified
         yield advance
 
 
-def render_verify(console: Console, verification: Verification) -> None:
+def render_verify(
+    console: Console, verification: Verification, errata: ErrataVerdict | None = None
+) -> None:
     """One row per demo (its runs, checks passed/total over them, time), then each failed check
-    with its demo and seed, a line per seed when there are several, then the verdict."""
+    with its demo and seed, a line per seed when there are several, the errata's proofs, then the
+    verdict."""
     by_demo: dict[str, list[Verified]] = {}
     for item in verification.items:
         by_demo.setdefault(item.spec.id, []).append(item)
@@ -252,10 +255,19 @@ def render_verify(console: Console, verification: Verification) -> None:
                     f"{seed.checks_passed}/{seed.checks_total} checks passed",
                 )
             )
+    if errata is not None:
+        for problem in errata.problems:
+            console.print(Text.assemble(Text(FAIL, style="bold red"), f" {problem}"))
+        if errata.checked:
+            mark = Text(PASS, style="green") if errata.passed else Text(FAIL, style="bold red")
+            proven = errata.checked - errata.failed
+            console.print(
+                Text.assemble(mark, f" {proven}/{errata.checked} errata proven by their checks")
+            )
     passed = sum(i.result.checks_passed for i in verification.items)
     total = sum(i.result.checks_total for i in verification.items)
     seconds = sum(i.seconds for i in verification.items)
-    ok = verification.passed
+    ok = verification.passed and (errata is None or errata.passed)
     runs = (
         f" in {len(verification.items)} runs at seeds {_seeds(verification.seeds)}"
         if several

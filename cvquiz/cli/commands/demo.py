@@ -148,6 +148,7 @@ def _named_plot() -> Iterator[None]:
 
 
 def verify_command(
+    ctx: typer.Context,
     device: DeviceOpt = "cpu",
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the runs (the first seed with --seeds).")
@@ -167,15 +168,24 @@ def verify_command(
     """
     from cvquiz.demos.registry import all_demos
     from cvquiz.demos.verify import plan, seed_range, verify_demos
+    from cvquiz.links import verify_errata
     from cvquiz.render import demo as render
 
     chosen = seed_range(seed, seeds)  # a bad --seed or --seeds fails before torch starts
+    questions = get_library(ctx).questions  # so does a bad bank: its errata are checked too
     specs = all_demos()
     with render.verify_progress(err_console(), len(plan(specs, chosen))) as advance:
         verification = verify_demos(specs, device=device, seed=seed, seeds=seeds, on_done=advance)
+    errata = verify_errata(questions, verification)
     if json_:
-        print_json(verification.to_dict())
+        print_json(
+            {
+                **verification.to_dict(),
+                "passed": verification.passed and errata.passed,
+                "errata": errata.to_dict(),
+            }
+        )
     else:
-        render.render_verify(console(), verification)
-    if not verification.passed:
+        render.render_verify(console(), verification, errata)
+    if not (verification.passed and errata.passed):
         raise typer.Exit(1)
