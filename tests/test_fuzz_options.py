@@ -229,7 +229,7 @@ test_demo = fuzz(
     arguments(
         {"--list": FLAG, "-l": FLAG, "--params": FLAG, "--json": FLAG,
          "--set": values(SETTINGS), "-s": values(SETTINGS), "--device": values(DEVICES),
-         "--seed": values(NUMBERS, HUGE)},
+         "--seed": values(NUMBERS, HUGE), "--checks": FLAG, "--plot": values(PATHLIKE)},
         values(QUESTIONS),
     ),
 )  # fmt: skip
@@ -393,7 +393,9 @@ def test_every_command_is_fuzzed() -> None:
      ["export", "-o", "x" * 300 + ".md"], ["show", "a", "--json"], ["history", "-n", "9" * 30],
      ["practice", "-n", "9" * 30], ["stats", "--at", "0001-01-01"], ["completion"], ["demo", "a\nb"], ["list", "-t", "x\ny"],
      ["stats", "--at", "x\ny"], ["history", "a", "--json"], ["practice", "--new", "9" * 20],
-     ["history", "-n", "9" * 20]],
+     ["history", "-n", "9" * 20], ["verify", "--seeds", "0"], ["verify", "--seeds", "x"],
+     ["verify", "--seeds", "9" * 30], ["verify", "--seed", "-1"], ["verify", "--seeds", "1001"],
+     ["verify", "--seed", "9" * 30, "--seeds", "2"], ["demo", "24", "--plot"]],
 )  # fmt: skip
 def test_examples(argv: list[str]) -> None:
     check(argv)
