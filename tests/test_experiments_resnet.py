@@ -53,9 +53,9 @@ def test_near_identity_fails_without_the_shortcut(monkeypatch) -> None:
 
 
 def test_training_recipe_fails_with_a_constant_lr(monkeypatch) -> None:
-    import torch
+    from cvquiz.demos import optimizers
 
-    monkeypatch.setattr(torch.optim.lr_scheduler, "MultiStepLR", _NoDecay)
+    monkeypatch.setattr(optimizers, "MultiStepLR", _NoDecay)
     result = run_demo("training-recipe")
     assert len(failed(result)) >= 2
 
@@ -63,7 +63,7 @@ def test_training_recipe_fails_with_a_constant_lr(monkeypatch) -> None:
 class _NoDecay:
     """A schedule that forgets to divide the LR."""
 
-    def __init__(self, opt, **_kw) -> None:
+    def __init__(self, opt, *_args, **_kw) -> None:
         pass
 
     def step(self) -> None:

@@ -51,10 +51,11 @@ def _train_cifar_net(depth: int, *, plain: bool, x, y, steps: int, seed: int) ->
     import torch.nn.functional as F
 
     from cvquiz.demos import zoo
+    from cvquiz.demos.optimizers import SGD
 
     torch.manual_seed(seed)  # the same weights for the ResNet and its plain twin
     model = zoo.cifar_resnet(depth, plain=plain).to(x.device).train()
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    opt = SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     losses = []
     for _ in range(steps):
         loss = F.cross_entropy(model(x), y)
@@ -185,9 +186,11 @@ def _fit(residual: bool, x, target, *, width: int, max_steps: int, seed: int) ->
     import torch.nn.functional as F
     from torch import nn
 
+    from cvquiz.demos.optimizers import Adam
+
     torch.manual_seed(seed)  # the same F for both blocks
     fc1, fc2 = nn.Linear(width, width).to(x.device), nn.Linear(width, width).to(x.device)
-    opt = torch.optim.Adam([*fc1.parameters(), *fc2.parameters()], lr=ADAM_LR)
+    opt = Adam([*fc1.parameters(), *fc2.parameters()], lr=ADAM_LR)
     var = target.var().item()
     losses = []
     for _ in range(max_steps):

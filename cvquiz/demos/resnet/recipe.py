@@ -71,7 +71,7 @@ def measure_recipe(s: Settings, ctx: DemoContext) -> RecipeNumbers:
     import torch
     import torch.nn.functional as F
 
-    from cvquiz.demos import zoo
+    from cvquiz.demos import optimizers, zoo
 
     x = torch.randn(SAMPLES, 3, IMAGE, IMAGE, generator=ctx.rng)  # (N, 3, 4, 4)
     teacher = torch.randn(CLASSES, 3 * IMAGE * IMAGE, generator=ctx.rng)
@@ -84,15 +84,13 @@ def measure_recipe(s: Settings, ctx: DemoContext) -> RecipeNumbers:
         for decay in (True, False):
             torch.manual_seed(ctx.seed)  # the same initial weights for both runs
             model = zoo.cifar_resnet(DEPTH).to(ctx.device).train()
-            opt = torch.optim.SGD(
+            opt = optimizers.SGD(
                 model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY
             )
-            schedule = torch.optim.lr_scheduler.MultiStepLR(
-                opt, milestones=[drop] if decay else [], gamma=FACTOR
-            )
+            schedule = optimizers.MultiStepLR(opt, [drop] if decay else [], gamma=FACTOR)
             losses, lrs = [], []
             for idx in batches:
-                lrs.append(opt.param_groups[0]["lr"])
+                lrs.append(opt.lr)
                 loss = F.cross_entropy(model(x[idx]), y[idx])
                 opt.zero_grad()
                 loss.backward()
