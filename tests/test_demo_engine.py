@@ -583,6 +583,34 @@ def test_counting_by_formula_never_imports_dynamo() -> None:
     assert proc.stdout.split() == ["4089184256", str(2 * 128 * 56 * 56 * 64 * 9), "False"]
 
 
+INTERACTIVE_PROBE = """
+import sys
+from cvquiz.demos.index import demo_ids
+from cvquiz.demos.runner import run_demo
+for demo_id in demo_ids():
+    result = run_demo(demo_id)
+    dynamo = "torch._dynamo" in sys.modules
+    print(demo_id, result.passed, len(result.oracle), dynamo, flush=True)
+    if dynamo:
+        break
+"""
+
+
+@pytest.mark.slow
+def test_no_demo_pays_for_torch_dynamo_on_the_interactive_path() -> None:
+    """FlopCounterMode, meta forward passes and torch.optim import torch._dynamo (about 1 s):
+    `cvquiz demo` runs every demo without them, counting by formula (the oracle is verify's)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", INTERACTIVE_PROBE], capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    imported = [demo_id for demo_id, _passed, _oracle, dynamo in rows if dynamo == "True"]
+    assert imported == [], f"the first demo to import torch._dynamo: {imported}"
+    assert [r[0] for r in rows] == index.demo_ids()
+    assert all(passed == "True" and oracle == "0" for _id, passed, oracle, _d in rows)
+
+
 class _Attention(torch.nn.Module):
     """Self-attention written with a functional linear and matmuls: it declares its own MACs."""
 
@@ -683,7 +711,7 @@ def test_the_oracle_counts_again_only_when_asked_and_catches_a_wrong_formula(mon
 
 @pytest.mark.parametrize("demo_id", index.demo_ids())
 def test_every_demo_counts_macs_as_flop_counter_does(demo_id: str) -> None:
-    result = runner.run_demo(demo_id, oracle=True)
+    result = default_run(demo_id)  # the shared run has the oracle on, as verify's
     assert [(c.claim, c.expected, c.measured) for c in result.oracle if not c.passed] == []
 
 
@@ -691,4 +719,8 @@ def test_a_demo_declared_deterministic_gives_the_same_numbers_at_another_seed() 
     fixed = [spec for spec in registry.all_demos() if not spec.stochastic]
     for spec in fixed:
         first, other = default_run(spec.id).to_dict(), runner.run_demo(spec.id, seed=1).to_dict()
-        assert {**first, "seed": 1} == other, spec.id
+        # The shared run has the oracle on; everything else is the same as a run without it.
+        oracle = len(first["oracle"])
+        assert other["oracle"] == [] and first["checks_total"] == other["checks_total"] + oracle
+        counts = ("oracle", "checks_passed", "checks_total")
+        assert {**first, "seed": 1} | {k: other[k] for k in counts} == other, spec.id

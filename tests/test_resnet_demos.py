@@ -1,4 +1,8 @@
-"""The ResNet demos reproduce published counts, agree with torch's FLOP counter, and refuse bad settings."""
+"""The ResNet demos reproduce published counts, agree with torch's FLOP counter, and refuse bad settings.
+
+The demos count MACs by formula; `default_run` runs them with the oracle on, so each formula
+count is also counted by FlopCounterMode and appears in `result.oracle`.
+"""
 
 from __future__ import annotations
 
@@ -76,6 +80,41 @@ def failed(result: DemoResult) -> list[str]:
     ]
 
 
+def oracle_counts(result: DemoResult) -> dict[str, int]:
+    """FlopCounterMode's MACs for each formula count the run made, by label; all must agree."""
+    suffix = ": MACs by formula == FlopCounterMode ÷ 2"
+    assert [c.claim for c in result.oracle if not c.passed] == []
+    assert all(c.claim.endswith(suffix) for c in result.oracle)
+    return {c.claim.removesuffix(suffix): c.expected for c in result.oracle}
+
+
+# What each counting demo's defaults count by formula (so FlopCounterMode checks it), by label.
+ORACLE_LABELS = {
+    "bottleneck-cost": {
+        "bottleneck at C = 256 at 56x56",
+        "2 × 3x3 at C = 256 at 56x56",
+        "2 × 3x3 at C/4 = 64 at 56x56",
+    },
+    "resnet-depths": {f"ResNet-{d}" for d in (18, 34, 50, 101, 152)}
+    | {f"layer{i}.0 bottleneck ({v})" for i in (2, 3, 4) for v in ("v1", "v1.5")},
+    "resnext-groups": {
+        "ResNet-50",
+        "ResNeXt-50 32x4d",
+        "ResNet-50 layer1.1",
+        "ResNeXt-50 32x4d layer1.1",
+        "dense 3x3 conv 128→128",
+        "grouped 3x3 conv 128→128, 32 groups",
+    },
+    "cifar-resnets": {f"CIFAR ResNet-{d}" for d in (20, 32, 44, 56, 110)}
+    | {"CIFAR plain-20", "CIFAR plain-56"},
+    "fpn-features": {"FPN on resnet50 C2-C5 at 224x224"},
+    "vgg-vs-resnet": {"VGG-16", "ResNet-50"}
+    | {f"layer{i}.0 bottleneck ({v})" for i in (2, 3, 4) for v in ("v1", "v1.5")},
+    "densenet-vs-resnet": {"DenseNet-121", "ResNet-50"},
+    "still-used": {"ResNet-50", "ConvNeXt-T", "ViT-B/16"},
+}
+
+
 def test_the_registry_lists_every_resnet_demo_in_order() -> None:
     ids = [spec.id for spec in all_demos() if spec.module.startswith("cvquiz.demos.resnet.")]
     assert ids == list(RESNET_DEMOS)
@@ -110,6 +149,51 @@ def test_every_check_passes_with_defaults(demo_id: str) -> None:
     assert failed(result) == []
     assert result.passed
     json.dumps(result.to_dict())  # JSON-ready: no tensors, no numpy scalars
+
+
+# The figures each demo shows, by the label of the formula count they come from.
+FORMULA_FIGURES = {
+    "bottleneck-cost": lambda n: {
+        "bottleneck at C = 256 at 56x56": n.bottleneck.analytic_macs,
+        "2 × 3x3 at C = 256 at 56x56": n.wide.analytic_macs,
+        "2 × 3x3 at C/4 = 64 at 56x56": n.narrow.analytic_macs,
+    },
+    "resnet-depths": lambda n: {f"ResNet-{m.depth}": m.macs for m in n.models},
+    "resnext-groups": lambda n: {
+        **{m.label: m.analytic_macs for m in n.models},
+        "ResNet-50 layer1.1": n.block_macs[0],
+        "ResNeXt-50 32x4d layer1.1": n.block_macs[1],
+        "dense 3x3 conv 128→128": n.dense_macs,
+        "grouped 3x3 conv 128→128, 32 groups": n.grouped_macs,
+    },
+    "cifar-resnets": lambda n: {
+        **{f"CIFAR ResNet-{m.depth}": m.macs for m in n.models},
+        **{f"CIFAR plain-{m.depth}": m.plain_macs for m in n.models if m.plain_macs is not None},
+    },
+    "fpn-features": lambda n: {"FPN on resnet50 C2-C5 at 224x224": n.fpn_macs},
+    "vgg-vs-resnet": lambda n: {"VGG-16": n.vgg_macs, "ResNet-50": n.r50_macs},
+    "densenet-vs-resnet": lambda n: {"DenseNet-121": n.dense_macs, "ResNet-50": n.r50_macs},
+    "still-used": lambda n: {
+        {"resnet50": "ResNet-50", "convnext_tiny": "ConvNeXt-T", "vit_b_16": "ViT-B/16"}[
+            m.name
+        ]: m.macs
+        for m in n.models
+    },
+}
+
+
+@pytest.mark.parametrize("demo_id", sorted(ORACLE_LABELS))
+def test_every_mac_count_a_demo_shows_is_flop_counters(demo_id: str) -> None:
+    result = default_run(demo_id)
+    counted = oracle_counts(result)
+    assert set(counted) == ORACLE_LABELS[demo_id]
+    shown = FORMULA_FIGURES[demo_id](result.numbers)
+    assert {label: counted[label] for label in shown} == shown
+
+
+def test_the_demos_that_only_read_shapes_count_nothing() -> None:
+    for demo_id in ("projection-shortcut", "segmentation-decoder"):
+        assert default_run(demo_id).oracle == ()
 
 
 @pytest.mark.parametrize("demo_id", RESNET_DEMOS)
@@ -178,20 +262,29 @@ def test_projection_shortcut_when_stride_or_channels_change(
 
 
 def test_bottleneck_cost_at_256_channels() -> None:
-    n = default_run("bottleneck-cost").numbers
-    assert n.bottleneck.analytic_macs == n.bottleneck.counter_macs == 218_365_952
-    assert n.wide.analytic_macs == n.wide.counter_macs == 3_699_376_128
-    assert n.narrow.counter_macs == 231_211_008
+    result = default_run("bottleneck-cost")
+    n, counted = result.numbers, oracle_counts(result)
+    assert n.bottleneck.analytic_macs == counted["bottleneck at C = 256 at 56x56"] == 218_365_952
+    assert n.wide.analytic_macs == counted["2 × 3x3 at C = 256 at 56x56"] == 3_699_376_128
+    assert n.narrow.analytic_macs == counted["2 × 3x3 at C/4 = 64 at 56x56"] == 231_211_008
     assert (n.bottleneck.params, n.wide.params) == (70_400, 1_180_672)
-    assert n.wide.counter_macs / n.bottleneck.counter_macs == pytest.approx(288 / 17)
+    assert n.wide.analytic_macs / n.bottleneck.analytic_macs == pytest.approx(288 / 17)
     assert [r.macs for r in n.layers] == [51_380_224, 115_605_504, 51_380_224]
 
 
 def test_bottleneck_cost_ratio_does_not_depend_on_width() -> None:
-    result = run_demo("bottleneck-cost", settings={"channels": "512", "size": "14"})
+    result = run_demo("bottleneck-cost", settings={"channels": "512", "size": "14"}, oracle=True)
     assert result.passed, failed(result)
-    n = result.numbers
-    assert n.wide.counter_macs / n.bottleneck.counter_macs == pytest.approx(288 / 17)
+    counted = oracle_counts(result)
+    wide, bottleneck = (
+        counted["2 × 3x3 at C = 512 at 14x14"],
+        counted["bottleneck at C = 512 at 14x14"],
+    )
+    assert (wide, bottleneck) == (
+        result.numbers.wide.analytic_macs,
+        result.numbers.bottleneck.analytic_macs,
+    )
+    assert wide / bottleneck == pytest.approx(288 / 17)
 
 
 def test_resnet_depths_table() -> None:
@@ -458,8 +551,23 @@ def test_still_used_counts() -> None:
         ("convnext_tiny", 28_589_128),
         ("vit_b_16", 86_567_656),
     ]
-    assert [m.macs for m in n.models] == [m.counter_macs for m in n.models]
     assert [gmacs(m.macs) for m in n.models] == [4.089, 4.456, 17.564]
+
+
+def test_still_used_vit_per_layer_count_is_its_closed_form(monkeypatch) -> None:
+    # ViT's attention declares its matmuls (own_macs); forgetting Q·Kᵀ and attention·V would
+    # still give a count, which the closed-form check and the oracle both catch.
+    from cvquiz.demos.zoo import vit
+
+    (closed,) = [c for c in default_run("still-used").checks if "closed form" in c.claim]
+    assert closed.passed and closed.expected == vit.vit_macs() == 17_563_828_224
+    monkeypatch.setattr(
+        vit.SelfAttention, "own_macs", lambda self, i, o: i[0][0] * i[0][1] * i[0][2] * 3 * i[0][2]
+    )
+    result = run_demo("still-used", oracle=True)
+    assert {c.claim for c in result.failed} >= {
+        closed.claim, "ViT-B/16: MACs by formula == FlopCounterMode ÷ 2",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("mutation", ["3x3 kernel", "stride 1", "BN first"])

@@ -1,6 +1,7 @@
 """The bottleneck block and its grouped version: what 1x1 reduce → 3x3 → 1x1 and ResNeXt cost.
 
-Every block and model is built on the meta device, so counting allocates nothing.
+Every block and model is built on the meta device and counted by formula, so counting allocates
+nothing (`cvquiz verify` counts each again with FlopCounterMode).
 """
 
 from __future__ import annotations
@@ -13,20 +14,11 @@ from cvquiz.demos.registry import demo
 from cvquiz.demos.resnet.common import (
     HE_2015,
     TORCHVISION,
-    _counter_check,
     _gmacs,
     _gmacs_check,
-    _macs_pair,
     _params_check,
 )
-from cvquiz.demos.result import (
-    COUNTER_SOURCE,
-    MACS_CONVENTION,
-    Presentation,
-    Table,
-    check,
-    format_shape,
-)
+from cvquiz.demos.result import MACS_CONVENTION, Presentation, Table, check, format_shape
 from cvquiz.demos.runner import DemoContext
 
 # Q7: the bottleneck block.
@@ -62,11 +54,10 @@ class ConvCost(NamedTuple):
 
 
 class BlockCost(NamedTuple):
-    """A block's parameters and MACs, by the zoo's per-layer formula and by torch's counter."""
+    """A block's parameters and MACs, by the zoo's per-layer formula."""
 
     params: int
     analytic_macs: int
-    counter_macs: int
 
 
 @dataclass(frozen=True)
@@ -85,18 +76,21 @@ def measure_bottleneck(s: Settings, ctx: DemoContext) -> BottleneckNumbers:
 
     c, d = s.channels, s.channels // 4
 
-    def cost(builder: type, width: int, **kwargs: int) -> tuple[BlockCost, list[zoo.LayerCost]]:
-        """The block's counts and its per-conv rows, from one counted forward pass."""
+    def cost(
+        label: str, builder: type, width: int, **kwargs: int
+    ) -> tuple[BlockCost, list[zoo.LayerCost]]:
+        """The block's counts and its per-conv rows, from one forward pass counted by formula."""
         block = zoo.build_meta(builder, **kwargs)
-        rows, counted = zoo.costed(block, (1, width, s.size, s.size))  # (N, C, H, W) in
-        return BlockCost(zoo.count_params(block), sum(r.macs for r in rows), counted), rows
+        shape = (1, width, s.size, s.size)  # (N, C, H, W) in
+        rows = zoo.layer_macs(block, shape, label=f"{label} at {s.size}x{s.size}")
+        return BlockCost(zoo.count_params(block), sum(r.macs for r in rows)), rows
 
-    bottleneck, layers = cost(zoo.Bottleneck, c, in_ch=c, planes=d)
+    bottleneck, layers = cost(f"bottleneck at C = {c}", zoo.Bottleneck, c, in_ch=c, planes=d)
     return BottleneckNumbers(
         layers=tuple(ConvCost(r.name, r.output_shape[1:], r.params, r.macs) for r in layers),
         bottleneck=bottleneck,
-        wide=cost(zoo.BasicBlock, c, in_ch=c, planes=c)[0],
-        narrow=cost(zoo.BasicBlock, d, in_ch=d, planes=d)[0],
+        wide=cost(f"2 × 3x3 at C = {c}", zoo.BasicBlock, c, in_ch=c, planes=c)[0],
+        narrow=cost(f"2 × 3x3 at C/4 = {d}", zoo.BasicBlock, d, in_ch=d, planes=d)[0],
     )
 
 
@@ -106,9 +100,9 @@ def present_bottleneck(n: BottleneckNumbers, s: Settings) -> Presentation:
     hw = size * size
     # MACs per conv: H·W·C_in·C_out·k² (He et al. 2015, Fig. 5's blocks at stride 1).
     blocks = (
-        ("bottleneck at C", n.bottleneck, hw * (2 * c * d + 9 * d * d)),
-        ("2 × 3x3 at C", n.wide, hw * 18 * c * c),
-        ("2 × 3x3 at C/4", n.narrow, hw * 18 * d * d),
+        ("bottleneck at C", n.bottleneck, hw * (2 * c * d + 9 * d * d), "H·W·(2·C·C/4 + 9·(C/4)²)"),
+        ("2 × 3x3 at C", n.wide, hw * 18 * c * c, "H·W·18·C²"),
+        ("2 × 3x3 at C/4", n.narrow, hw * 18 * d * d, "H·W·18·(C/4)²"),
     )
     ratio = n.wide.analytic_macs / n.bottleneck.analytic_macs
     kinds = (f"1x1 reduce {c}→{d}", f"3x3 {d}→{d}", f"1x1 expand {d}→{c}")
@@ -116,25 +110,18 @@ def present_bottleneck(n: BottleneckNumbers, s: Settings) -> Presentation:
         (r.name, kind, format_shape(r.output_shape), r.params, r.macs)
         for r, kind in zip(n.layers, kinds, strict=True)
     )
-    rows = tuple(
-        (name, b.params, formula, b.analytic_macs, b.counter_macs) for name, b, formula in blocks
-    )
+    rows = tuple((name, b.params, formula, b.analytic_macs) for name, b, formula, _ in blocks)
+    # Each block's closed form against the zoo's per-layer count of the block as built.
     checks = [
         check(
-            f"{name}: formula MACs == FlopCounterMode / 2",
+            f"{name.removesuffix(' at C')} MACs by formula {written}",
             expected=formula,
-            measured=b.counter_macs,
-            source=COUNTER_SOURCE,
+            measured=b.analytic_macs,
+            source="formula, per conv: H·W·C_in·C_out·k²",
         )
-        for name, b, formula in blocks
+        for name, b, formula, written in blocks
     ]
     checks += [
-        check(
-            "bottleneck MACs by formula H·W·(2·C·C/4 + 9·(C/4)²)",
-            expected=blocks[0][2],
-            measured=n.bottleneck.analytic_macs,
-            source="formula, per conv: H·W·C_in·C_out·k²",
-        ),
         check(
             "two 3x3 convs cost 18 / (1/2 + 9/16) = 288/17 ≈ 16.94x the bottleneck's MACs",
             expected=round(288 / 17, 6),
@@ -174,7 +161,7 @@ def present_bottleneck(n: BottleneckNumbers, s: Settings) -> Presentation:
             ),
             Table(
                 f"Blocks at {size}x{size} (C = {c})",
-                ("block", "params", "MACs formula", "MACs analytic", "MACs counter"),
+                ("block", "params", "MACs formula", "MACs analytic"),
                 rows,
                 note="bottleneck: 1x1 reduce, 3x3, 1x1 expand; 2 × 3x3 at C/4 is ResNet-34's block. "
                 f"Two 3x3 convs / bottleneck = {ratio:.2f}x MACs, "
@@ -216,7 +203,6 @@ class ModelCost(NamedTuple):
     label: str
     params: int
     analytic_macs: int
-    counter_macs: int
     reference_params: int
     reference_gmacs: float
 
@@ -249,7 +235,6 @@ class ResNeXtNumbers:
 
 @RESNEXT.measure
 def measure_resnext(s: Settings, ctx: DemoContext) -> ResNeXtNumbers:
-    import torch
     from torch import nn
 
     from cvquiz.demos import zoo
@@ -259,20 +244,19 @@ def measure_resnext(s: Settings, ctx: DemoContext) -> ResNeXtNumbers:
     for name, label in MODELS:
         spec = zoo.MODELS[name]
         model = zoo.build_meta(spec.builder)
-        analytic, counted = _macs_pair(model, (1, 3, 224, 224))
+        analytic = zoo.analytic_macs(model, (1, 3, 224, 224), label=label)
         models.append(
             ModelCost(
                 label,
                 zoo.count_params(model),
                 analytic,
-                counted,
                 spec.reference_params,
                 spec.reference_gmacs,
             )
         )
         # The same position in both: the second bottleneck of stage 1 (256 channels in and out).
         block = model.layer1[1]
-        layers = zoo.layer_macs(block, (1, 256, size, size))
+        layers = zoo.layer_macs(block, (1, 256, size, size), label=f"{label} layer1.1")
         for r in layers:
             conv = block.get_submodule(r.name)
             block_convs.append(
@@ -281,19 +265,30 @@ def measure_resnext(s: Settings, ctx: DemoContext) -> ResNeXtNumbers:
             )  # fmt: skip
         block_macs.append(sum(r.macs for r in layers))
 
-    # A lone 3x3 conv at the ResNeXt width, dense vs grouped, counted by torch.
-    with torch.device("meta"):
-        dense = nn.Conv2d(width, width, 3, padding=1, bias=False)
-        grouped = nn.Conv2d(width, width, 3, padding=1, groups=s.groups, bias=False)
+    # A lone 3x3 conv at the ResNeXt width, dense vs grouped, counted by formula.
+    def conv3x3(groups: int) -> nn.Module:
+        return zoo.build_meta(
+            nn.Conv2d,
+            in_channels=width,
+            out_channels=width,
+            kernel_size=3,
+            padding=1,
+            groups=groups,
+            bias=False,
+        )
+
+    dense, grouped = conv3x3(1), conv3x3(s.groups)
     shape = (1, width, size, size)
     return ResNeXtNumbers(
         models=tuple(models),
         block_convs=tuple(block_convs),
         block_macs=tuple(block_macs),
         dense_params=zoo.count_params(dense),
-        dense_macs=zoo.counter_macs(dense, shape),
+        dense_macs=zoo.analytic_macs(dense, shape, label=f"dense 3x3 conv {width}→{width}"),
         grouped_params=zoo.count_params(grouped),
-        grouped_macs=zoo.counter_macs(grouped, shape),
+        grouped_macs=zoo.analytic_macs(
+            grouped, shape, label=f"grouped 3x3 conv {width}→{width}, {s.groups} groups"
+        ),
     )
 
 
@@ -306,7 +301,6 @@ def present_resnext(n: ResNeXtNumbers, s: Settings) -> Presentation:
         for m in n.models
         for c in (
             _params_check(m.label, expected=m.reference_params, measured=m.params),
-            _counter_check(m.label, analytic=m.analytic_macs, counted=m.counter_macs),
             _gmacs_check(
                 m.label,
                 expected=m.reference_gmacs,
@@ -327,7 +321,7 @@ def present_resnext(n: ResNeXtNumbers, s: Settings) -> Presentation:
             f"…and 1/{groups} of its MACs",
             expected=n.dense_macs // groups,
             measured=n.grouped_macs,
-            source=f"{COUNTER_SOURCE}; formula H·W·9·C·C / groups",
+            source="formula H·W·9·C·C / groups",
         ),
         check(
             "ResNeXt-50 32x4d costs about the same MACs as ResNet-50",

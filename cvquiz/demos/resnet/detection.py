@@ -1,25 +1,25 @@
 """ResNet as a backbone: FPN feature pyramids for detection, an encoder for segmentation.
 
-Shapes come from forward passes on the meta device: any input size allocates nothing.
+Shapes come from forward passes of meta-device models on an empty batch: any input size
+allocates nothing. MACs are counted by formula (`cvquiz verify` counts them again with
+FlopCounterMode).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cvquiz.demos.params import Param, Settings
 from cvquiz.demos.registry import demo
 from cvquiz.demos.resnet.common import HE_2015, _stage_features
-from cvquiz.demos.result import (
-    COUNTER_SOURCE,
-    MACS_CONVENTION,
-    Presentation,
-    Table,
-    check,
-    format_shape,
-)
+from cvquiz.demos.result import MACS_CONVENTION, Presentation, Table, check, format_shape
 from cvquiz.demos.runner import DemoContext
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 def _size_param(default: int, help: str, *, max: int) -> Param:
@@ -79,46 +79,67 @@ class FpnNumbers:
     levels: tuple[Level, ...]
     lateral_params: int
     output_params: int
-    fpn_macs: int  # torch's count of the FPN's forward
+    fpn_macs: int  # of the FPN's forward, by formula per conv
+
+
+def _fpn(channels: Sequence[int]) -> nn.Module:
+    """An FPN on C2-C5 of these channels, on the meta device: lateral 1x1s, output 3x3s.
+
+    Its forward is the top-down pathway (Lin et al. 2017, Fig. 3): upsample the coarser level 2x
+    (nearest) and add the lateral 1x1; a 3x3 then smooths each sum. It returns P2-P5.
+    """
+    import torch.nn.functional as F
+    from torch import nn
+
+    from cvquiz.demos import zoo
+
+    class FPN(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.laterals = nn.ModuleList(nn.Conv2d(c, FPN_CHANNELS, 1) for c in channels)
+            self.outputs = nn.ModuleList(
+                nn.Conv2d(FPN_CHANNELS, FPN_CHANNELS, 3, padding=1) for _ in channels
+            )
+
+        def forward(self, *features: torch.Tensor) -> list[torch.Tensor]:
+            lat = [conv(f) for conv, f in zip(self.laterals, features, strict=True)]
+            merged = [lat[-1]]  # (N, 256, H_i, W_i) each
+            for level in reversed(lat[:-1]):
+                merged.insert(0, level + F.interpolate(merged[0], scale_factor=2.0, mode="nearest"))
+            return [conv(p) for conv, p in zip(self.outputs, merged, strict=True)]
+
+    return zoo.build_meta(FPN)
 
 
 @FPN.measure
 def measure_fpn(s: Settings, ctx: DemoContext) -> FpnNumbers:
     import torch
-    import torch.nn.functional as F
-    from torch import nn
-    from torch.utils.flop_counter import FlopCounterMode
 
     from cvquiz.demos import zoo
 
     model = zoo.build_meta(zoo.MODELS[s.backbone].builder)
-    feats = _stage_features(model, s.size)
-    channels = [feats[c].shape[1] for c in LEVELS]
-    with torch.device("meta"):
-        laterals = nn.ModuleList(nn.Conv2d(c, FPN_CHANNELS, 1) for c in channels)
-        outputs = nn.ModuleList(
-            nn.Conv2d(FPN_CHANNELS, FPN_CHANNELS, 3, padding=1) for _ in channels
-        )
-    # Top-down pathway (Lin et al. 2017, Fig. 3): upsample the coarser level 2x (nearest) and add
-    # the lateral 1x1; a 3x3 then smooths each sum.
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        lat = [
-            conv(feats[c]) for conv, c in zip(laterals, LEVELS, strict=True)
-        ]  # (N, 256, H_i, W_i)
-        merged = [lat[-1]]
-        for level in reversed(lat[:-1]):
-            merged.insert(0, level + F.interpolate(merged[0], scale_factor=2.0, mode="nearest"))
-        pyramid = [conv(p) for conv, p in zip(outputs, merged, strict=True)]
+    feats = _stage_features(model, s.size)  # empty batches: only the shapes are real
+    fpn = _fpn([feats[c].shape[1] for c in LEVELS])
+    # One image per level, (1, C_i, H_i, W_i), on the meta device: counted by formula.
+    levels = [torch.empty((1, *feats[c].shape[1:]), device="meta") for c in LEVELS]
+    rows = zoo.formula_layers(fpn, *levels, label=f"FPN on {s.backbone} C2-C5 at {s.size}x{s.size}")
+    output_shapes = {r.name: r.output_shape for r in rows}  # outputs.i gives P_i as (N, C, H, W)
     return FpnNumbers(
         expansion=model.block.expansion,
         backbone_params=zoo.count_params(model) - zoo.count_params(model.fc),
         levels=tuple(
-            Level(c, feats[c].shape[1], feats[c].shape[-2], feats[c].shape[-1], tuple(p.shape[1:]))
-            for c, p in zip(LEVELS, pyramid, strict=True)
+            Level(
+                c,
+                feats[c].shape[1],
+                feats[c].shape[-2],
+                feats[c].shape[-1],
+                output_shapes[f"outputs.{i}"][1:],
+            )
+            for i, c in enumerate(LEVELS)
         ),
-        lateral_params=sum(zoo.count_params(m) for m in laterals),
-        output_params=sum(zoo.count_params(m) for m in outputs),
-        fpn_macs=counter.get_total_flops() // 2,
+        lateral_params=zoo.count_params(fpn.laterals),
+        output_params=zoo.count_params(fpn.outputs),
+        fpn_macs=sum(r.macs for r in rows),
     )
 
 
@@ -168,7 +189,7 @@ def present_fpn(n: FpnNumbers, s: Settings) -> Presentation:
             "FPN MACs: lateral 1x1s + 3x3 outputs by formula",
             expected=macs_formula,
             measured=n.fpn_macs,
-            source=f"{COUNTER_SOURCE}; formula Σ H_i·W_i·(C_i + 9·256)·256",
+            source="formula Σ H_i·W_i·(C_i + 9·256)·256",
         ),
     ]
     return Presentation(
@@ -182,7 +203,7 @@ def present_fpn(n: FpnNumbers, s: Settings) -> Presentation:
             f"The {s.backbone} backbone has {n.backbone_params:,} parameters without "
             f"its FC; the FPN adds {fpn_params:,} "
             f"({n.lateral_params:,} lateral + {n.output_params:,} output convs).",
-            "Shapes come from a forward pass on the meta device: nothing is allocated.",
+            "Shapes come from a forward pass on an empty batch: nothing is allocated.",
         ),
         tables=(
             Table(
@@ -202,7 +223,7 @@ def present_fpn(n: FpnNumbers, s: Settings) -> Presentation:
                     ),
                     ("output 3x3 convs", n.output_params, "4·(9·256·256 + 256)"),
                     ("FPN total", fpn_params, ""),
-                    (f"FPN MACs at {size}x{size}", n.fpn_macs, "counted by FlopCounterMode"),
+                    (f"FPN MACs at {size}x{size}", n.fpn_macs, "counted per conv, by formula"),
                 ),
             ),
         ),
@@ -274,34 +295,42 @@ def measure_segmentation(s: Settings, ctx: DemoContext) -> SegmentationNumbers:
     from cvquiz.demos import zoo
 
     encoder = zoo.build_meta(zoo.MODELS[s.backbone].builder)
-    feats = _stage_features(encoder, s.size)
+    feats = _stage_features(encoder, s.size)  # empty batches: only the shapes are real
     # Decoder stage i: upsample 2x, concat the skip of the same stride, two conv-BN-ReLU.
     stages, in_ch = [], feats["C5"].shape[1]
     for out_ch, skip in zip(DECODER_CHANNELS, SKIPS, strict=True):
         stages.append(DecoderStage(in_ch, feats[skip].shape[1] if skip else 0, out_ch))
         in_ch = out_ch
-    with torch.device("meta"):
-        decoder = nn.ModuleList(
+
+    def build_decoder() -> nn.ModuleList:
+        return nn.ModuleList(
             nn.Sequential(zoo.conv_bn_act(i + k, o), zoo.conv_bn_act(o, o)) for i, k, o in stages
         )
-        head = nn.Conv2d(DECODER_CHANNELS[-1], s.classes, 3, padding=1)
-    decoder.eval()
+
+    decoder = zoo.build_meta(build_decoder)
+    head = zoo.build_meta(
+        nn.Conv2d,
+        in_channels=DECODER_CHANNELS[-1],
+        out_channels=s.classes,
+        kernel_size=3,
+        padding=1,
+    )
 
     def found(tensor: str, part: str, t: torch.Tensor) -> FeatureMap:
         return FeatureMap(tensor, part, t.shape[1], t.shape[-2], t.shape[-1])
 
     maps = [FeatureMap("input", "", 3, s.size, s.size)]
     maps += [found(c, "encoder", feats[c]) for c in ("C1", "C2", "C3", "C4", "C5")]
-    with torch.no_grad():
-        y = feats["C5"]  # (N, C5, H/32, W/32)
-        for stage, skip in zip(decoder, SKIPS, strict=True):
-            y = F.interpolate(y, scale_factor=2.0, mode="nearest")  # (N, C, 2H, 2W)
-            if skip:
-                y = torch.cat([y, feats[skip]], dim=1)  # (N, C + C_skip, 2H, 2W)
-            y = stage(y)
-            name = f"D{s.size // y.shape[-1]}"
-            maps.append(found(name, f"decoder (+{skip})" if skip else "decoder", y))
-        maps.append(found("logits", "3x3 head", head(y)))  # (N, classes, H, W)
+    # The decoder on the encoder's empty batch (N = 0): its meta layers run as zoo.empty_pass.
+    y = feats["C5"]  # (N, C5, H/32, W/32)
+    for stage, skip in zip(decoder, SKIPS, strict=True):
+        y = F.interpolate(y, scale_factor=2.0, mode="nearest")  # (N, C, 2H, 2W)
+        if skip:
+            y = torch.cat([y, feats[skip]], dim=1)  # (N, C + C_skip, 2H, 2W)
+        y = zoo.empty_pass(stage, y)
+        name = f"D{s.size // y.shape[-1]}"
+        maps.append(found(name, f"decoder (+{skip})" if skip else "decoder", y))
+    maps.append(found("logits", "3x3 head", zoo.empty_pass(head, y)))  # (N, classes, H, W)
     return SegmentationNumbers(
         maps=tuple(maps),
         stages=tuple(stages),
@@ -369,7 +398,7 @@ def present_segmentation(n: SegmentationNumbers, s: Settings) -> Presentation:
             "with two 3x3 conv-BN-ReLU. A 3x3 head gives per-pixel class scores.",
             "DeepLab takes the other route: dilated convs keep the last stages at stride 8 or 16 and "
             "ASPP (parallel dilated 3x3 convs) gathers context before a light decoder.",
-            "Shapes come from a forward pass on the meta device: nothing is allocated.",
+            "Shapes come from a forward pass on an empty batch: nothing is allocated.",
         ),
         tables=(
             Table(

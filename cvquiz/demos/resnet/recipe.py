@@ -137,6 +137,12 @@ def present_recipe(n: RecipeNumbers, s: Settings) -> Presentation:
     decay_whole, const_whole = n.whole
     checks = (
         check(
+            f"a fair comparison: both runs give the same losses until step {drop}",
+            expected=True,
+            measured=n.losses[0][:drop] == n.losses[1][:drop] and decay_whole[0] == const_whole[0],
+            source="the same seeded initial weights and the same mini-batches in both runs",
+        ),
+        check(
             f"step decay uses lr {LR} before step {drop} and {LR * FACTOR:g} from it on",
             expected=f"{LR:g} × {drop}, {LR * FACTOR:g} × {s.steps - drop}",
             measured=f"{decay_lrs[0]:g} × {decay_lrs.count(decay_lrs[0])}, "

@@ -1,12 +1,12 @@
 """The shortcut: when x adds as is, and when a strided 1x1 projection W_s·x must replace it.
 
-Shapes and counts come from the meta device: no memory is allocated.
+Shapes and counts come from meta-device models run on an empty batch: no memory is allocated.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cvquiz.demos.params import Param, Settings
 from cvquiz.demos.registry import demo
@@ -15,11 +15,14 @@ from cvquiz.demos.resnet.common import (
     TORCHVISION,
     _basic_branch_params,
     _projection_params,
-    _with_branch,
     on_one_thread,
 )
 from cvquiz.demos.result import Presentation, Table, check, format_shape
 from cvquiz.demos.runner import DemoContext
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 # Q4, Q6: identity and projection shortcuts.
 
@@ -76,7 +79,7 @@ def measure_projection(s: Settings, ctx: DemoContext) -> ProjectionNumbers:
     # As ResNet._make_layer does (option B): a projection only where the shape changes.
     needs_projection = stride != 1 or c_in != c_out
 
-    # Shapes only: the meta device runs the layers without allocating or computing anything.
+    # Shapes only: meta models on an empty batch allocate and compute nothing.
     shortcut = (
         zoo.build_meta(zoo.projection, in_ch=c_in, out_ch=c_out, stride=stride)
         if needs_projection
@@ -87,19 +90,18 @@ def measure_projection(s: Settings, ctx: DemoContext) -> ProjectionNumbers:
     )
     proj = zoo.build_meta(zoo.projection, in_ch=c_in, out_ch=c_out, stride=stride)
     x = torch.empty(1, c_in, s.size, s.size, device="meta")  # (N, C_in, H, W)
-    with torch.no_grad():
-        _, fx = _with_branch(block, block.bn2, x)  # (N, C_out, H/stride, W/stride)
-        px = proj(x)
+    fx_shape = _output_shape(block, x, of=block.bn2)  # F(x): (N, C_out, H/stride, W/stride)
+    px_shape = _output_shape(proj, x)
     shortcut_params = zoo.count_params(shortcut) if shortcut is not None else 0
 
     r34 = zoo.build_meta(zoo.resnet34)
     return ProjectionNumbers(
         projection_error=_projection_error(c_in, c_out, stride, ctx),
         input_shape=tuple(x.shape),
-        branch_shape=tuple(fx.shape),
-        projection_shape=tuple(px.shape),
+        branch_shape=fx_shape,
+        projection_shape=px_shape,
         # Equal shapes, not broadcasting: a 1-channel x would broadcast yet be no identity add.
-        identity_fits=tuple(fx.shape) == tuple(x.shape),
+        identity_fits=fx_shape == tuple(x.shape),
         branch_params=zoo.count_params(block) - shortcut_params,
         shortcut_params=shortcut_params,
         projection_params=zoo.count_params(proj),
@@ -119,6 +121,25 @@ def measure_projection(s: Settings, ctx: DemoContext) -> ProjectionNumbers:
         ),
         r34_params=zoo.count_params(r34),
     )
+
+
+def _output_shape(
+    model: nn.Module, x: torch.Tensor, *, of: nn.Module | None = None
+) -> tuple[int, ...]:
+    """The shape of `model(x)`, or of its submodule `of`'s output, at x's batch size.
+
+    Read by a hook on a forward over an empty batch (zoo.empty_pass): a meta forward would import
+    torch._dynamo, about 1 s.
+    """
+    from cvquiz.demos import zoo
+
+    seen: list[tuple[int, ...]] = []
+    handle = (of or model).register_forward_hook(lambda _m, _i, out: seen.append(out.shape[1:]))
+    try:
+        zoo.empty_pass(model, x)
+    finally:
+        handle.remove()
+    return (x.shape[0], *seen[-1])
 
 
 def _projection_error(c_in: int, c_out: int, stride: int, ctx: DemoContext) -> float:

@@ -53,7 +53,8 @@ class CNBlock(nn.Module):
             nn.Linear(4 * dim, dim),  # pw down
             Permute((0, 3, 1, 2)),  # (N, C, H, W)
         )
-        self.layer_scale = nn.Parameter(torch.ones(dim, 1, 1) * LAYER_SCALE_INIT)
+        # torch.full, not ones() * c: arithmetic on meta tensors imports torch._dynamo (build_meta)
+        self.layer_scale = nn.Parameter(torch.full((dim, 1, 1), LAYER_SCALE_INIT))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # Stochastic depth is a training-time regulariser; at inference it is the identity.

@@ -226,24 +226,41 @@ def _run(model: nn.Module, inputs: tuple[Any, ...], *, empty: bool) -> list[Laye
     handles = [
         m.register_forward_hook(hook, with_kwargs=True) for m in model.modules() if _counted(m)
     ]
+    try:
+        if empty:
+            empty_pass(model, *inputs)
+        else:
+            was_training = model.training
+            try:
+                with torch.no_grad():
+                    model.eval()(*inputs)
+            finally:
+                model.train(was_training)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return rows
+
+
+def empty_pass(model: nn.Module, *inputs: Any) -> Any:
+    """One forward pass in eval mode on an *empty batch*, for its hooks: nothing is computed.
+
+    Each input becomes an empty CPU tensor of its shape with batch 0; a meta model's parameters
+    and buffers get uninitialised CPU stand-ins. Hooks see every shape with batch 0 (the other
+    dimensions are the real ones). Unlike a forward pass on meta tensors, this never imports
+    torch._dynamo. A forward that refuses an empty batch (x.view(N, -1)) raises.
+    """
     was_training = model.training
     try:
         model.eval()
         with torch.no_grad():
-            if not empty:
-                model(*inputs)
-            else:
-                stand_ins = _stand_ins(model)
-                args = tuple(_empty_batch(x) for x in inputs)
-                if stand_ins:
-                    torch.func.functional_call(model, stand_ins, args, strict=False)
-                else:
-                    model(*args)
+            stand_ins = _stand_ins(model)
+            args = tuple(_empty_batch(x) for x in inputs)
+            if stand_ins:
+                return torch.func.functional_call(model, stand_ins, args, strict=False)
+            return model(*args)
     finally:
-        for handle in handles:
-            handle.remove()
         model.train(was_training)
-    return rows
 
 
 def formula_layers(module: nn.Module, *inputs: Any, label: str | None = None) -> list[LayerCost]:

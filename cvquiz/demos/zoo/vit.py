@@ -62,6 +62,12 @@ class SelfAttention(nn.Module):
         out = scores.softmax(dim=-1) @ v  # (N, heads, T, D/heads)
         return self.out_proj(out.transpose(1, 2).reshape(n, t, d))  # (N, T, D)
 
+    def own_macs(self, inputs: tuple[tuple[int, ...], ...], output: tuple[int, ...]) -> int:
+        """The functional part, for counting by formula: the Q, K, V projections (N·T·D·3D),
+        Q·Kᵀ and attention·V (N·T²·D each); out_proj is a Linear, counted on its own."""
+        n, t, d = inputs[0]
+        return n * t * d * 3 * d + 2 * n * t * t * d
+
 
 class EncoderBlock(nn.Module):
     """Pre-norm Transformer block: x + MSA(LN(x)), then + MLP(LN(·)) (Dosovitskiy et al., eqs. 2-3)."""
