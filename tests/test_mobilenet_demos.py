@@ -11,6 +11,8 @@ import pytest
 from demo_runs import default_run
 
 from cvquiz.demos import index
+from cvquiz.demos.mobilenet.convs import OPTIONS
+from cvquiz.demos.mobilenet.paper_tables import TABLE3
 from cvquiz.demos.registry import get_demo
 from cvquiz.demos.result import Check, DemoResult
 from cvquiz.demos.runner import run_demo
@@ -56,6 +58,37 @@ def test_importing_the_demo_modules_does_not_import_torch() -> None:
     assert out.stdout.strip() == "False"
 
 
+# The demos that count MACs or build zoo models: each once, in one fresh process.
+COUNTING_PROBE = """
+import sys
+import torch
+from cvquiz.demos.runner import run_demo
+for demo_id in sys.argv[1:]:
+    result = run_demo(demo_id)
+    print(demo_id, result.passed, "torch._dynamo" in sys.modules, "sympy" in sys.modules)
+"""
+COUNTING_DEMOS = (
+    "depthwise-separable-cost", "pointwise-as-linear", "strided-depthwise", "width-multiplier",
+    "inverted-residual", "mobilenetv3", "squeeze-excitation-cost", "channel-shuffle",
+    "efficientnet-scaling", "ssd-feature-maps", "quantization", "deployment",
+)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_counting_demos_import_neither_dynamo_nor_sympy() -> None:
+    # Meta forward passes and FlopCounterMode import torch._dynamo, and Module.to_empty of a meta
+    # model imports sympy: about 1 s each, on the interactive path. The demos avoid all three.
+    proc = subprocess.run(
+        [sys.executable, "-c", COUNTING_PROBE, *COUNTING_DEMOS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    assert rows == [[demo_id, "True", "False", "False"] for demo_id in COUNTING_DEMOS]
+
+
 def test_every_mobilenet_module_registers_a_demo() -> None:
     modules = {index.DEMO_MODULES[demo_id] for demo_id in MOBILENET_DEMOS}
     assert modules == {f"cvquiz.demos.mobilenet.{m}" for m in MOBILENET_MODULES}
@@ -64,6 +97,26 @@ def test_every_mobilenet_module_registers_a_demo() -> None:
 def claim(res: DemoResult, start: str) -> Check:
     """The check whose claim starts with `start`."""
     return next(c for c in res.checks if c.claim.startswith(start))
+
+
+def recounted(res: DemoResult, label: str) -> int:
+    """The formula count labelled `label`, after the oracle (a run with it on) recounted it with
+    FlopCounterMode and found the same number."""
+    oracle = {c.claim: c for c in res.oracle}
+    found = oracle[f"{label}: MACs by formula == FlopCounterMode ÷ 2"]
+    assert found.passed, found  # exact: formula == FlopCounterMode ÷ 2
+    return found.measured
+
+
+def test_recounted_fails_on_a_disagreement() -> None:
+    res = dataclasses.replace(
+        default_run("quantization"),
+        oracle=(Check("conv: MACs by formula == FlopCounterMode ÷ 2", 10, 11, "x", False),),
+    )
+    with pytest.raises(AssertionError):
+        recounted(res, "conv")
+    with pytest.raises(KeyError):
+        recounted(res, "a count nobody made")
 
 
 def _plain(value: object) -> bool:
@@ -92,7 +145,7 @@ def test_every_check_passes_with_defaults(demo_id: str) -> None:
     res = default_run(demo_id)
     assert res.demo_id == demo_id
     assert res.checks, "a demo without checks proves nothing"
-    assert [c.claim for c in res.checks if not c.passed] == []
+    assert [c.claim for c in res.failed] == []  # the oracle's checks included
     # Any MAC figure comes with the convention that defines it.
     if any("MACs" in col for t in res.tables for col in t.columns):
         assert res.convention and "FLOPs = 2 × MACs" in res.convention
@@ -115,6 +168,12 @@ def test_depthwise_separable_cost_numbers() -> None:
     assert n.params == {"standard": 2_359_296, "depthwise": 4_608, "pointwise": 262_144}
     expected_macs = {"standard": 462_422_016, "depthwise": 903_168, "pointwise": 51_380_224}
     assert n.macs_formula == n.macs_counted == expected_macs
+    res = default_run("depthwise-separable-cost")
+    assert {
+        "standard": recounted(res, "standard 3×3 conv 512→512"),
+        "depthwise": recounted(res, "depthwise 3×3 conv on 512"),
+        "pointwise": recounted(res, "pointwise 1×1 conv 512→512"),
+    } == expected_macs
     assert n.separable_macs == 52_283_392
     assert n.macs_ratio == Fraction(1, 512) + Fraction(1, 9)
     assert (n.probes, n.moved) == ((0, 256, 511), ((0,), (256,), (511,)))
@@ -125,6 +184,10 @@ def test_depthwise_separable_cost_numbers() -> None:
         (29_578_752, 150_912),
         (15_091_200, 150_912),
     )
+    assert tuple(recounted(res, f"Table 3: {row[0]}") for row in TABLE3) == tuple(
+        macs for macs, _ in n.paper.table3
+    )
+    assert recounted(res, "mobilenet_v1 at 224×224") == sum(n.paper.macs)
     assert n.paper.macs == (539_492_352, 17_385_984, 10_838_016, 1_024_000)
     assert n.paper.weights == (3_139_584, 44_640, 864, 1_024_000)
 
@@ -180,6 +243,9 @@ def test_pointwise_as_linear() -> None:
     assert (n.pixel, n.moved_1x1) == ((7, 7), ((7, 7),))
     assert n.moved_3x3 == 9
     assert n.macs_conv == n.macs_linear == 802_816  # 32·64·2·14·14
+    res = default_run("pointwise-as-linear")
+    assert recounted(res, "nn.Conv2d(32, 64, 1) on 2×14×14") == n.macs_conv
+    assert recounted(res, "nn.Linear(32, 64) on 2×14×14 pixels") == n.macs_linear
     with pytest.raises(CvquizError, match="needs 8,589,934,592 elements"):
         run_demo(
             "pointwise-as-linear", settings={"in_channels": "2048", "size": "256", "batch": "64"}
@@ -201,6 +267,10 @@ def test_width_multiplier_reproduces_table_6() -> None:
         assert abs(macs - paper_macs * 1e6) <= 0.5e6, alpha  # printed to 1M: its rounding, ±0.5M
         assert abs(params - paper_params * 1e6) <= 0.05e6, alpha  # printed to 0.1M
     res = default_run("width-multiplier")
+    assert [
+        recounted(res, f"mobilenet_v1{'' if alpha == 1 else f' α={alpha}'} at 224×224")
+        for alpha in n.alphas
+    ] == list(n.macs)
     assert {c.tolerance for c in res.checks if "mult-adds" in c.claim} == {"±500,000"}
     base = n.costs[0]
     assert [Fraction(c.pointwise, base.pointwise) for c in n.costs] == [
@@ -250,7 +320,10 @@ def test_inverted_residual_numbers() -> None:
     ]  # fmt: skip
     assert n.stages[-1].output == (320, 7, 7)
     assert n.v2_params == 3_504_872
-    assert n.v2_macs == n.v2_counted == 300_774_272
+    assert n.v2_macs == 300_774_272
+    res = default_run("inverted-residual")
+    assert recounted(res, "mobilenet_v2 at 224×224") == n.v2_macs
+    assert recounted(res, "inverted residual t=6, c=24 at 56×56") == n.block_macs == 25_740_288
     assert [layer.activation for layer in n.layers] == ["ReLU6", "ReLU6", "none"]
     assert n.layer("dw").elements == 451_584  # 6 × 24 × 56 × 56
     assert n.shortcut_channels == (24, 24, 144)
@@ -300,6 +373,8 @@ def test_channel_shuffle() -> None:
     assert n.order == (0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11)
     assert n.plain == (0,)
     assert n.shuffled == (0, 1, 2)
+    assert recounted(res, "shufflenet_v2_x1_0 at 224×224") == n.shufflenet.analytic_macs
+    assert recounted(res, "mobilenet_v2 at 224×224") == n.mobilenet_v2.analytic_macs
     assert (
         claim(res, "with shuffle").claim
         == "with shuffle, it reaches min(g, C/g) = 3 groups (every group)"
@@ -341,6 +416,8 @@ def test_efficientnet_scaling() -> None:
     assert n.rows[1].flops == pytest.approx(1.92027)
     assert n.b0.params == 5_288_548
     assert n.b0.analytic_macs == 385_814_752
+    assert recounted(res, "efficientnet_b0 at 224×224") == n.b0.analytic_macs
+    assert recounted(res, "EfficientNet φ = 1 at 256×256") == n.phi1_macs
 
 
 def test_mobilenetv3() -> None:
@@ -348,6 +425,8 @@ def test_mobilenetv3() -> None:
     large, small = n.model("mobilenet_v3_large"), n.model("mobilenet_v3_small")
     assert (large.params, large.macs, large.se_blocks) == (5_483_032, 216_589_760, 8)
     assert (small.params, small.macs, small.se_blocks) == (2_542_856, 56_510_400, 9)
+    res = default_run("mobilenetv3")
+    assert [recounted(res, f"{m.name} at 224×224") for m in n.models] == [m.macs for m in n.models]
     assert n.hswish_diff <= 1e-6
     gap = claim(default_run("mobilenetv3"), "h-swish stays close")
     assert gap.expected == pytest.approx(0.1422776195, abs=1e-10)  # 3/(1 + e³)
@@ -358,6 +437,9 @@ def test_squeeze_excitation_cost() -> None:
     n = default_run("squeeze-excitation-cost").numbers
     assert n.se_params == 2 * 120 * 30 + 30 + 120
     assert n.se_macs == 7_200
+    res = default_run("squeeze-excitation-cost")
+    assert recounted(res, "SE 120→30→120 at 28×28") == n.se_macs
+    assert recounted(res, "5×5 bneck 40→120→40 with SE at 28×28") == n.block_macs
     assert n.shapes[2] == (2, 120, 1, 1)  # the gates
     large = run_demo("squeeze-excitation-cost", settings={"size": "7"})
     assert large.numbers.se_macs == 7_200  # independent of H×W
@@ -371,6 +453,10 @@ def test_strided_depthwise() -> None:
         6_874_112,
     )
     assert n.macs["full"] == 27_496_448
+    res = default_run("strided-depthwise")
+    assert {key: recounted(res, f"{label} on 64×56×56") for key, label in OPTIONS.items()} == n.macs
+    assert recounted(res, "dw 3×3 stride 2 on 64×56×56") == n.dw_strided_macs
+    assert recounted(res, "dw 3×3 stride 1 on 64×56×56") == n.dw_full_macs
     odd = run_demo("strided-depthwise", settings={"size": "7"})
     assert Fraction(odd.numbers.dw_strided_macs, odd.numbers.dw_full_macs) == Fraction(16, 49)
     assert odd.passed
@@ -435,6 +521,10 @@ def test_deployment_folds_bn() -> None:
     assert n.diff < 1e-4 and n.torch_gap < 1e-6
     # a count, then the ratio
     assert (n.macs_standard, round(n.mac_ratio, 2)) == (57_802_752, 8.41)
+    res = default_run("deployment")
+    assert recounted(res, "dw+pw block with BN, 64→128 at 28×28") == n.macs_block
+    assert recounted(res, "folded dw+pw block, 64→128 at 28×28") == n.macs_separable
+    assert recounted(res, "standard 3×3 conv, 64→128 at 28×28") == n.macs_standard
     # quartiles of 21 timed runs after warm-up: the spread the text's verdict rests on
     for q1, median, q3 in (n.ms_standard, n.ms_separable):
         assert 0 < q1 <= median <= q3
@@ -524,6 +614,16 @@ def test_ssd_uses_1x1_box_predictors_and_its_heads_are_small() -> None:
     assert sum(m.wide_params for m in n.maps) == 12_479_295  # what 3×3 heads would cost
     assert n.backbone_params == 3_206_976
     assert sum(m.head_macs for m in n.maps) == 120_311_040
+    res = default_run("ssd-feature-maps")
+    assert [
+        recounted(res, f"SSD 1×1 head on {m.name} ({m.channels}×{m.height}×{m.width})")
+        for m in n.maps
+    ] == [m.head_macs for m in n.maps]
+    assert recounted(res, "SSD backbone (MobileNetV1 features) at 300×300") == n.backbone_macs
+    extras = [
+        recounted(res, f"SSD extra layer {i} on {m}×{m}") for i, m in enumerate((10, 5, 3, 2), 1)
+    ]
+    assert sum(extras) == n.extra_macs
 
 
 def test_relu6_probes_every_activation_of_the_zoo_s_v2(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -541,6 +641,9 @@ def test_quantization_keeps_the_mac_count() -> None:
     res = default_run("quantization")
     n = res.numbers
     assert n.int_macs == n.macs == 64 * 9 * 28 * 28
+    float_label = "float depthwise 3×3 conv, 64 channels at 28×28"
+    assert recounted(res, float_label) == n.macs
+    assert recounted(res, "int8-code depthwise 3×3 conv, 64 channels at 28×28") == n.int_macs
     assert n.int8_bytes * 4 == n.float_bytes
     assert n.int_gap < 1e-12
     assert claim(res, "INT8 keeps the MAC count").passed

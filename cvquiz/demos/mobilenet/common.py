@@ -16,27 +16,31 @@ TORCHVISION = "torchvision 0.29.1 reference count"
 
 MOBILENETS = "MobileNets paper (Howard et al. 2017)"
 
+# How a demo's MAC figures are measured: the zoo's per-layer formula on the layers as built (their
+# real output shapes, from a forward pass on an empty batch). `cvquiz verify` and the tests recount
+# every such figure with FlopCounterMode and check the two agree.
+LAYER_COUNT = "the built layers counted by formula (recounted by FlopCounterMode in verify)"
+
 
 @dataclass(frozen=True)
 class ModelCount:
-    """A zoo model's counts at 224×224 and the published figures it must reproduce."""
+    """A zoo model's counts at 224×224, MACs by formula, and the published figures to reproduce."""
 
     name: str
     params: int
     analytic_macs: int
-    counter_macs: int
     reference_params: int
     reference_gmacs: float
 
 
 def model_count(name: str) -> ModelCount:
-    """zoo.MODELS[name] counted once per process (imports torch)."""
+    """zoo.MODELS[name] counted by zoo.model_counts: by formula, cached (imports torch)."""
     from cvquiz.demos import zoo
 
     spec = zoo.MODELS[name]
-    params, analytic, counted = zoo.model_counts(name)
+    params, analytic = zoo.model_counts(name)
     assert spec.reference_params is not None and spec.reference_gmacs is not None
-    return ModelCount(name, params, analytic, counted, spec.reference_params, spec.reference_gmacs)
+    return ModelCount(name, params, analytic, spec.reference_params, spec.reference_gmacs)
 
 
 def conv_out(size: int, *, kernel: int, stride: int, padding: int) -> int:

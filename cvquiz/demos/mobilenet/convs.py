@@ -1,6 +1,6 @@
 """MobileNet's convolutions: the depthwise separable cost, and stride-2 depthwise downsampling.
 
-Counting happens on the meta device (shapes only); experiments use small real tensors.
+Counting happens on the meta device (shapes only), by formula; experiments use small real tensors.
 """
 
 from __future__ import annotations
@@ -8,12 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from cvquiz.demos.mobilenet.common import MOBILENETS, _changed_channels, _ratio, conv_out
+from cvquiz.demos.mobilenet.common import (
+    LAYER_COUNT,
+    MOBILENETS,
+    _changed_channels,
+    _ratio,
+    conv_out,
+)
 from cvquiz.demos.mobilenet.paper_tables import PaperTables, measure_tables, present_tables
 from cvquiz.demos.params import Param, Settings
 from cvquiz.demos.registry import demo
 from cvquiz.demos.result import (
-    COUNTER_SOURCE,
     MACS_CONVENTION,
     Presentation,
     Table,
@@ -54,13 +59,14 @@ COST = demo(
 
 @dataclass(frozen=True)
 class SeparableCost:
-    """One layer three ways, by formula and by FlopCounterMode; which channels a nudge reaches."""
+    """One layer three ways, by the paper's formulas and counted as built; which channels a nudge
+    reaches."""
 
     out_size: int
     weight_shapes: dict[str, tuple[int, ...]]  # (out channels, in channels per group, k, k)
     params: dict[str, int]
-    macs_formula: dict[str, int]
-    macs_counted: dict[str, int]
+    macs_formula: dict[str, int]  # the paper's closed forms (separable_macs)
+    macs_counted: dict[str, int]  # the built layers, by the zoo's per-layer count
     probe_side: int  # the real experiment's input height and width
     probes: tuple[int, ...]  # depthwise input channels nudged
     moved: tuple[tuple[int, ...], ...]  # the output channels each nudge changed
@@ -90,14 +96,28 @@ def measure_cost(s: Settings, ctx: DemoContext) -> SeparableCost:
     pad = k // 2
     out = conv_out(s.size, kernel=k, stride=s.stride, padding=pad)
     # Counting on meta: any size the Params allow costs no memory.
-    with torch.device("meta"):
-        layers = {
-            "standard": nn.Conv2d(m, n, k, stride=s.stride, padding=pad, bias=False),
-            "depthwise": nn.Conv2d(m, m, k, stride=s.stride, padding=pad, groups=m, bias=False),
-            "pointwise": nn.Conv2d(m, n, 1, bias=False),
-        }
-        x = torch.empty(1, m, s.size, s.size)  # (1, M, Df, Df)
-    inputs = {"standard": x, "depthwise": x, "pointwise": layers["depthwise"](x)}
+    layers = {
+        "standard": zoo.build_meta(
+            lambda: nn.Conv2d(m, n, k, stride=s.stride, padding=pad, bias=False)
+        ),
+        "depthwise": zoo.build_meta(
+            lambda: nn.Conv2d(m, m, k, stride=s.stride, padding=pad, groups=m, bias=False)
+        ),
+        "pointwise": zoo.build_meta(lambda: nn.Conv2d(m, n, 1, bias=False)),
+    }
+    x = torch.empty(1, m, s.size, s.size, device="meta")  # (1, M, Df, Df)
+    names = {
+        "standard": f"standard {k}×{k} conv {m}→{n}",
+        "depthwise": f"depthwise {k}×{k} conv on {m}",
+        "pointwise": f"pointwise 1×1 conv {m}→{n}",
+    }
+    # The pointwise conv reads the depthwise conv's output: its shape as the layer gives it.
+    (dw_row,) = zoo.formula_layers(layers["depthwise"], x, label=names["depthwise"])
+    inputs = {"standard": x, "pointwise": torch.empty(dw_row.output_shape, device="meta")}
+    macs = {"depthwise": dw_row.macs} | {
+        name: zoo.formula_macs(layers[name], inputs[name], label=names[name])
+        for name in ("standard", "pointwise")
+    }
 
     # Numerically: nudge one input channel and see which output channels move.
     side = min(s.size, 12)
@@ -123,7 +143,7 @@ def measure_cost(s: Settings, ctx: DemoContext) -> SeparableCost:
         weight_shapes={name: tuple(layer.weight.shape) for name, layer in layers.items()},
         params={name: zoo.count_params(layer) for name, layer in layers.items()},
         macs_formula=separable_macs(m, n, k, out),
-        macs_counted={name: zoo.forward_macs(layers[name], inputs[name]) for name in LAYERS},
+        macs_counted={name: macs[name] for name in LAYERS},
         probe_side=side,
         probes=probes,
         moved=tuple(moved),
@@ -179,7 +199,7 @@ def present_cost(r: SeparableCost, s: Settings) -> Presentation:
         tables=(
             Table(
                 title=f"One layer: M={m} → N={n}, {k}×{k}, stride {stride}, {size}×{size} → {out}×{out}",
-                columns=("layer", "weight", "params", "MACs (formula)", COUNTER_SOURCE),
+                columns=("layer", "weight", "params", "MACs (paper formula)", "MACs (counted)"),
                 rows=tuple(rows),
                 note="weight = (out channels, in channels per group, k, k); groups=M gives one k×k filter per channel",
             ),
@@ -212,25 +232,25 @@ def present_cost(r: SeparableCost, s: Settings) -> Presentation:
                 "separable / standard MACs = 1/N + 1/k² exactly",
                 expected=_ratio(paper_ratio),
                 measured=_ratio(r.macs_ratio),
-                source=f"{MOBILENETS}, sec. 3.1; measured by FlopCounterMode",
+                source=f"{MOBILENETS}, sec. 3.1; measured: {LAYER_COUNT}",
             ),
             check(
-                "standard conv MACs: Dk²·M·N·Df² = FlopCounterMode ÷ 2",
+                "standard conv MACs = Dk²·M·N·Df²",
                 expected=formula["standard"],
                 measured=counted["standard"],
-                source="formula Dk²·M·N·Df²",
+                source=f"{MOBILENETS}, sec. 3.1, formula Dk²·M·N·Df²; measured: {LAYER_COUNT}",
             ),
             check(
-                "depthwise conv MACs: Dk²·M·Df² = FlopCounterMode ÷ 2",
+                "depthwise conv MACs = Dk²·M·Df²",
                 expected=formula["depthwise"],
                 measured=counted["depthwise"],
-                source="formula Dk²·M·Df²",
+                source=f"{MOBILENETS}, sec. 3.1, formula Dk²·M·Df²; measured: {LAYER_COUNT}",
             ),
             check(
-                "pointwise conv MACs: M·N·Df² = FlopCounterMode ÷ 2",
+                "pointwise conv MACs = M·N·Df²",
                 expected=formula["pointwise"],
                 measured=counted["pointwise"],
-                source="formula M·N·Df²",
+                source=f"{MOBILENETS}, sec. 3.1, formula M·N·Df²; measured: {LAYER_COUNT}",
             ),
             check(
                 "params: standard Dk²·M·N, depthwise Dk²·M, pointwise M·N",
@@ -309,23 +329,30 @@ def measure_strided(s: Settings, ctx: DemoContext) -> StridedCost:
     from cvquiz.demos import zoo
 
     m, n, size = s.in_channels, s.out_channels, s.size
-    with torch.device("meta"):
-        options: dict[str, nn.Module] = {
-            "strided": nn.Sequential(
-                nn.Conv2d(m, m, 3, stride=2, padding=1, groups=m, bias=False),
-                nn.Conv2d(m, n, 1, bias=False),
-            ),
-            "full": nn.Sequential(
-                nn.Conv2d(m, m, 3, padding=1, groups=m, bias=False), nn.Conv2d(m, n, 1, bias=False)
-            ),
-            "pooled": nn.Sequential(
-                nn.MaxPool2d(2, ceil_mode=True),
-                nn.Conv2d(m, m, 3, padding=1, groups=m, bias=False),
-                nn.Conv2d(m, n, 1, bias=False),
-            ),
-            "standard": nn.Conv2d(m, n, 3, stride=2, padding=1, bias=False),
-        }
-        x = torch.empty(1, m, size, size)  # (1, M, H, W)
+
+    def build() -> nn.ModuleDict:
+        return nn.ModuleDict(
+            {
+                "strided": nn.Sequential(
+                    nn.Conv2d(m, m, 3, stride=2, padding=1, groups=m, bias=False),
+                    nn.Conv2d(m, n, 1, bias=False),
+                ),
+                "full": nn.Sequential(
+                    nn.Conv2d(m, m, 3, padding=1, groups=m, bias=False),
+                    nn.Conv2d(m, n, 1, bias=False),
+                ),
+                "pooled": nn.Sequential(
+                    nn.MaxPool2d(2, ceil_mode=True),
+                    nn.Conv2d(m, m, 3, padding=1, groups=m, bias=False),
+                    nn.Conv2d(m, n, 1, bias=False),
+                ),
+                "standard": nn.Conv2d(m, n, 3, stride=2, padding=1, bias=False),
+            }
+        )
+
+    options = zoo.build_meta(build)  # on meta, keyed like OPTIONS
+    x = torch.empty(1, m, size, size, device="meta")  # (1, M, H, W)
+    at = f"{m}×{size}×{size}"
     # A real stride-2 depthwise conv on the device: the learned filter sees every input pixel.
     side = min(size, 32)
     dw_real = nn.Conv2d(m, m, 3, stride=2, padding=1, groups=m, bias=False).to(ctx.device)
@@ -333,11 +360,19 @@ def measure_strided(s: Settings, ctx: DemoContext) -> StridedCost:
         x_real = torch.randn(1, m, side, side, generator=ctx.rng).to(ctx.device)
         real_shape = tuple(dw_real(x_real).shape[2:])  # (⌈h/2⌉, ⌈w/2⌉)
     return StridedCost(
-        shapes={name: tuple(module(x).shape[1:]) for name, module in options.items()},
+        # Output shapes from a pass on an empty batch: (0, C, H, W), the batch dropped.
+        shapes={
+            name: tuple(zoo.empty_pass(module, x).shape[1:]) for name, module in options.items()
+        },
         params={name: zoo.count_params(module) for name, module in options.items()},
-        macs={name: zoo.forward_macs(module, x) for name, module in options.items()},
-        dw_strided_macs=zoo.forward_macs(options["strided"][0], x),
-        dw_full_macs=zoo.forward_macs(options["full"][0], x),
+        macs={
+            name: zoo.formula_macs(module, x, label=f"{OPTIONS[name]} on {at}")
+            for name, module in options.items()
+        },
+        dw_strided_macs=zoo.formula_macs(
+            options["strided"][0], x, label=f"dw 3×3 stride 2 on {at}"
+        ),
+        dw_full_macs=zoo.formula_macs(options["full"][0], x, label=f"dw 3×3 stride 1 on {at}"),
         real_side=side,
         real_shape=real_shape,
         device=str(ctx.device),
@@ -380,19 +415,19 @@ def present_strided(r: StridedCost, s: Settings) -> Presentation:
                 "stride-2 depthwise MACs = stride-1 MACs × (⌈H/2⌉/H)² (÷4 for even H)",
                 expected=area_ratio,
                 measured=_ratio(Fraction(r.dw_strided_macs, r.dw_full_macs)),
-                source=f"formula 9·M·(H/2)²; {COUNTER_SOURCE}",
+                source=f"formula 9·M·(H/2)²; measured: {LAYER_COUNT}",
             ),
             check(
                 "the whole dw+pw block is cheaper by the same factor",
                 expected=area_ratio,
                 measured=_ratio(Fraction(r.macs["strided"], r.macs["full"])),
-                source=COUNTER_SOURCE,
+                source=f"measured: {LAYER_COUNT}",
             ),
             check(
                 "max-pool + dw + pw: same shape, same MACs, same params",
                 expected=f"{format_shape(strided)}, {r.macs['strided']:,}, {r.params['strided']:,}",
                 measured=f"{format_shape(r.shapes['pooled'])}, {r.macs['pooled']:,}, {r.params['pooled']:,}",
-                source=COUNTER_SOURCE,
+                source=f"measured: {LAYER_COUNT}",
             ),
             check(
                 "vs a standard 3×3 stride-2 conv: 1/N + 1/9 of the MACs",

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cvquiz.demos.mobilenet.common import LAYER_COUNT
 from cvquiz.demos.params import Param, Settings
 from cvquiz.demos.registry import demo
-from cvquiz.demos.result import COUNTER_SOURCE, MACS_CONVENTION, Presentation, Table, check
+from cvquiz.demos.resnet.common import on_one_thread
+from cvquiz.demos.result import MACS_CONVENTION, Presentation, Table, check
 from cvquiz.demos.runner import DemoContext
 
 if TYPE_CHECKING:
@@ -203,7 +205,7 @@ class QuantNumbers:
     per_tensor: Scheme
     per_channel: Scheme
     weights: int  # C·3·3
-    macs: int  # of the depthwise conv, FlopCounterMode ÷ 2
+    macs: int  # of the float depthwise conv, by the zoo's per-layer count
     float_bytes: int  # element_size() × numel() of the float32 weights
     int8_bytes: int  # and of the int8 codes
     lowest: int  # per-channel codes
@@ -240,6 +242,7 @@ def _quantize(w: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, torch
 
 
 @QUANT.measure
+@on_one_thread  # small convs: on a busy 2-core machine a second thread made runs up to 10x slower
 def measure_quant(s: Settings, ctx: DemoContext) -> QuantNumbers:
     import torch
     from torch import nn
@@ -275,8 +278,9 @@ def measure_quant(s: Settings, ctx: DemoContext) -> QuantNumbers:
             int((codes.abs().amax(dim=(1, 2, 3)) == 0).sum()),
         )
     scale, (codes, deq) = scales["per-channel"], quantized["per-channel"]
-    with torch.device("meta"):
-        dw = nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False)
+    dw = zoo.build_meta(
+        nn.Conv2d, in_channels=c, out_channels=c, kernel_size=3, padding=1, groups=c, bias=False
+    )
     # The integer path: int8 activations too (one symmetric scale), int8 × int8 products summed
     # exactly (integers in float64, as an int32 accumulator would), then one rescale per channel.
     x_scale = x.double().abs().max() / 127
@@ -292,14 +296,22 @@ def measure_quant(s: Settings, ctx: DemoContext) -> QuantNumbers:
         per_tensor=schemes["per-tensor"],
         per_channel=schemes["per-channel"],
         weights=weight.numel(),
-        macs=zoo.forward_macs(dw, torch.empty(1, c, s.size, s.size, device="meta")),
+        macs=zoo.formula_macs(
+            dw,
+            torch.empty(1, c, s.size, s.size, device="meta"),
+            label=f"float depthwise 3×3 conv, {c} channels at {s.size}×{s.size}",
+        ),
         float_bytes=weight.element_size() * weight.numel(),
         int8_bytes=codes.element_size() * codes.numel(),
         lowest=int(codes.min()),
         highest=int(codes.max()),
         full_channels=int((codes.abs().amax(dim=(1, 2, 3)) == 127).sum()),
         max_err_steps=float(((deq - w64).abs() / scale).max()),
-        int_macs=zoo.forward_macs(int_conv, x_codes),
+        int_macs=zoo.formula_macs(
+            int_conv,
+            x_codes,
+            label=f"int8-code depthwise 3×3 conv, {c} channels at {s.size}×{s.size}",
+        ),
         int_gap=int_gap,
     )
 
@@ -352,7 +364,7 @@ def present_quant(r: QuantNumbers, s: Settings) -> Presentation:
                 "INT8 keeps the MAC count: the integer conv does as many multiply-accumulates as the float conv",
                 expected=r.macs,
                 measured=r.int_macs,
-                source=f"{COUNTER_SOURCE} on the float conv (expected) and on the int8-code conv (measured); "
+                source=f"{LAYER_COUNT}: the float conv (expected) and the int8-code conv (measured); "
                 "each MAC becomes an int8 multiply with an int32 accumulate: cheaper, not fewer",
             ),
             check(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cvquiz.demos.mobilenet.common import MOBILENETS, _published_check
-from cvquiz.demos.result import COUNTER_SOURCE, Check, Table, check
+from cvquiz.demos.mobilenet.common import LAYER_COUNT, MOBILENETS, _published_check
+from cvquiz.demos.result import Check, Table, check
 
 # Table 2: share of mult-adds and of parameters (weights) by layer type, in %.
 TABLE2 = (
@@ -35,7 +35,7 @@ class PaperTables:
 
     macs: tuple[int, ...]  # by TABLE2 row
     weights: tuple[int, ...]  # conv and FC weights (no biases, no BN), by TABLE2 row
-    table3: tuple[tuple[int, int], ...]  # (MACs by FlopCounterMode ÷ 2, params), by TABLE3 row
+    table3: tuple[tuple[int, int], ...]  # (MACs by the per-layer count, params), by TABLE3 row
 
 
 def measure_tables() -> PaperTables:
@@ -47,7 +47,7 @@ def measure_tables() -> PaperTables:
 
     model = zoo.build_meta(zoo.mobilenet_v1)
     macs, weights = [0, 0, 0, 0], [0, 0, 0, 0]
-    for row in zoo.layer_macs(model, (1, 3, 224, 224)):
+    for row in zoo.layer_macs(model, (1, 3, 224, 224), label="mobilenet_v1 at 224×224"):
         layer = model.get_submodule(row.name)
         if row.kind == "linear":
             kind = 3
@@ -68,17 +68,21 @@ def measure_tables() -> PaperTables:
             nn.Conv2d(channels_in, channels_out, 1, bias=False),
         )
 
-    with torch.device("meta"):
-        layers = (
-            (nn.Conv2d(m, n, k, padding=1, bias=False), m, size),
-            (separable(m, n), m, size),
-            (separable(thin, thin), thin, size),
-            (separable(thin, thin), thin, small),
+    layers = (
+        (zoo.build_meta(lambda: nn.Conv2d(m, n, k, padding=1, bias=False)), m, size),
+        (zoo.build_meta(separable, channels_in=m, channels_out=n), m, size),
+        (zoo.build_meta(separable, channels_in=thin, channels_out=thin), thin, size),
+        (zoo.build_meta(separable, channels_in=thin, channels_out=thin), thin, small),
+    )
+    table3 = tuple(
+        (
+            zoo.formula_macs(
+                layer, torch.empty(1, c, s, s, device="meta"), label=f"Table 3: {name}"
+            ),
+            zoo.count_params(layer),
         )
-        table3 = tuple(
-            (zoo.forward_macs(layer, torch.empty(1, c, s, s)), zoo.count_params(layer))
-            for layer, c, s in layers
-        )
+        for (layer, c, s), (name, _, _) in zip(layers, TABLE3, strict=True)
+    )
     return PaperTables(macs=tuple(macs), weights=tuple(weights), table3=table3)
 
 
@@ -128,7 +132,7 @@ def present_tables(t: PaperTables) -> tuple[tuple[Table, Table], tuple[Check, ..
                 published_m=paper_macs,
                 measured=macs,
                 step_m=step_macs,
-                source=f"{MOBILENETS}, Table 3; {COUNTER_SOURCE}",
+                source=f"{MOBILENETS}, Table 3; measured: {LAYER_COUNT}",
             )
         )
         checks.append(

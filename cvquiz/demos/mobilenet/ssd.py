@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cvquiz.demos.params import Param, Settings
 from cvquiz.demos.registry import demo
 from cvquiz.demos.result import MACS_CONVENTION, Presentation, Table, check
 from cvquiz.demos.runner import DemoContext
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 # MobileNet + SSD (Q30, Q38)
 
@@ -78,11 +83,10 @@ def measure_ssd(s: Settings, ctx: DemoContext) -> SsdNumbers:
 
     from cvquiz.demos import zoo
 
-    k = s.num_classes
-    with torch.device("meta"):
-        backbone = zoo.mobilenet_v1().features
-        extras = nn.ModuleList()
-        in_ch = 1024
+    k, size = s.num_classes, s.image_size
+
+    def build_extras() -> nn.ModuleList:
+        extras, in_ch = nn.ModuleList(), 1024
         for mid, out in SSD_EXTRAS:
             extras.append(
                 nn.Sequential(
@@ -90,27 +94,26 @@ def measure_ssd(s: Settings, ctx: DemoContext) -> SsdNumbers:
                 )
             )
             in_ch = out
-        x = torch.empty(1, 3, s.image_size, s.image_size)  # (1, 3, H, W)
-    # Inference: BN uses running statistics, even on a 1x1 map.
-    backbone.eval()
-    extras.eval()
-    taps = []
-    h = x
-    for i, layer in enumerate(backbone):
-        h = layer(h)
-        if i in SSD_TAPS:  # conv11 (512 channels, stride 16) and conv13 (1024, stride 32)
-            taps.append((f"conv{i}", h))
-    for i, layer in enumerate(extras):
-        h = layer(h)  # (1, C, ⌈H/2⌉, ⌈W/2⌉)
-        taps.append((f"extra {i + 1}", h))
+        return extras
+
+    # On meta, in eval mode (inference: BN uses running statistics, even on a 1x1 map).
+    backbone = zoo.build_meta(zoo.mobilenet_v1).features
+    extras = zoo.build_meta(build_extras)
+    x = torch.empty(1, 3, size, size, device="meta")  # (1, 3, H, W)
+    taps = _feature_maps(backbone, extras, x)
     maps, loc, cls = [], [], []
     for (name, fmap), boxes in zip(taps, SSD_BOXES, strict=True):
         _, ch, hh, ww = fmap.shape
-        with torch.device("meta"):
-            head = nn.Conv2d(ch, boxes * (4 + k), 1)  # box offsets + class scores, 1×1
-            wide = nn.Conv2d(ch, boxes * (4 + k), 3, padding=1)
-        out = head(fmap)  # (1, B·(4+K), H, W)
-        out = out.permute(0, 2, 3, 1).reshape(1, -1, 4 + k)  # (1, H·W·B, 4+K)
+        head = zoo.build_meta(
+            nn.Conv2d, in_channels=ch, out_channels=boxes * (4 + k), kernel_size=1
+        )
+        wide = zoo.build_meta(
+            nn.Conv2d, in_channels=ch, out_channels=boxes * (4 + k), kernel_size=3, padding=1
+        )
+        # The head on an empty batch: (0, B·(4+K), H, W) -> (0, H·W·B, 4+K), as SSD lays it out
+        # (unflatten, not reshape(-1): an empty batch leaves -1 undetermined).
+        out = zoo.empty_pass(head, fmap).permute(0, 2, 3, 1).unflatten(3, (boxes, 4 + k))
+        out = out.flatten(1, 3)
         loc.append(out[..., :4])
         cls.append(out[..., 4:])
         maps.append(
@@ -122,22 +125,57 @@ def measure_ssd(s: Settings, ctx: DemoContext) -> SsdNumbers:
                 boxes,
                 int(out.shape[1]),
                 zoo.count_params(head),
-                zoo.analytic_macs(head, tuple(fmap.shape)),
+                zoo.analytic_macs(
+                    head, (1, ch, hh, ww), label=f"SSD 1×1 head on {name} ({ch}×{hh}×{ww})"
+                ),
                 zoo.count_params(wide),
             )
         )
     return SsdNumbers(
         maps=tuple(maps),
-        loc_shape=tuple(torch.cat(loc, 1).shape),
-        cls_shape=tuple(torch.cat(cls, 1).shape),
+        loc_shape=(1, *torch.cat(loc, 1).shape[1:]),
+        cls_shape=(1, *torch.cat(cls, 1).shape[1:]),
         backbone_params=zoo.count_params(backbone),
-        backbone_macs=zoo.analytic_macs(backbone, tuple(x.shape)),
+        backbone_macs=zoo.analytic_macs(
+            backbone,
+            (1, 3, size, size),
+            label=f"SSD backbone (MobileNetV1 features) at {size}×{size}",
+        ),
         extra_params=zoo.count_params(extras),
         extra_macs=sum(
-            zoo.analytic_macs(layer, (1, layer[0][0].in_channels, m, m))
-            for layer, m in zip(extras, ssd_map_sizes(s.image_size)[1:], strict=False)
+            zoo.analytic_macs(
+                layer, (1, layer[0][0].in_channels, m, m), label=f"SSD extra layer {i} on {m}×{m}"
+            )
+            for i, (layer, m) in enumerate(
+                zip(extras, ssd_map_sizes(size)[1:], strict=False), start=1
+            )
         ),
     )
+
+
+def _feature_maps(
+    backbone: nn.Module, extras: nn.ModuleList, x: torch.Tensor
+) -> list[tuple[str, torch.Tensor]]:
+    """The maps SSD predicts from, as empty-batch tensors (0, C, H, W): conv11 (512 channels,
+    stride 16), conv13 (1024, stride 32), then each extra layer's output."""
+    from torch import nn
+
+    from cvquiz.demos import zoo
+
+    trunk = nn.Sequential(*backbone, *extras)
+    names = {i: f"conv{i}" for i in SSD_TAPS}
+    names |= {len(backbone) + i: f"extra {i + 1}" for i in range(len(extras))}
+    seen: dict[str, torch.Tensor] = {}
+    hooks = [
+        trunk[i].register_forward_hook(lambda _m, _i, out, name=name: seen.update({name: out}))
+        for i, name in names.items()
+    ]
+    try:
+        zoo.empty_pass(trunk, x)  # one pass, nothing computed: hooks see every shape
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return [(name, seen[name]) for name in names.values()]
 
 
 @SSD.present
@@ -203,7 +241,8 @@ def present_ssd(r: SsdNumbers, s: Settings) -> Presentation:
                 "feature-map sizes: ⌈size/16⌉, ⌈size/32⌉, then halved (rounding up)",
                 expected=", ".join(str(m) for m in expected_maps),
                 measured=", ".join(str(m.height) for m in r.maps),
-                source="conv output size formula; measured: the zoo's MobileNetV1 and the extra layers on meta",
+                source="conv output size formula; measured: the zoo's MobileNetV1 and the extra layers "
+                "(a pass on an empty batch)",
             ),
             check(
                 "default boxes: Σ H·W·boxes per cell (1917 at 300×300)",

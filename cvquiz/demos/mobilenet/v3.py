@@ -6,11 +6,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cvquiz.demos.mobilenet.common import TORCHVISION
+from cvquiz.demos.mobilenet.common import LAYER_COUNT, TORCHVISION
 from cvquiz.demos.params import Param, Settings
 from cvquiz.demos.registry import demo
 from cvquiz.demos.result import (
-    COUNTER_SOURCE,
     MACS_CONVENTION,
     Check,
     Presentation,
@@ -59,7 +58,7 @@ class V3Model:
 
     name: str
     params: int
-    macs: int  # FlopCounterMode ÷ 2
+    macs: int  # by the zoo's per-layer count
     se_blocks: int
     se_params: int
     reference_params: int
@@ -91,6 +90,7 @@ def measure_v3(s: Settings, ctx: DemoContext) -> V3Numbers:
     from torch.nn import functional as F
 
     from cvquiz.demos import zoo
+    from cvquiz.demos.zoo.registry import spec_macs
 
     x = torch.linspace(-6.0, 6.0, 1201, device=ctx.device)
     ours = zoo.h_swish(x)
@@ -108,7 +108,7 @@ def measure_v3(s: Settings, ctx: DemoContext) -> V3Numbers:
             V3Model(
                 name,
                 zoo.count_params(model),
-                zoo.counter_macs(model),
+                spec_macs(spec, model),  # as zoo.model_counts would, on the model built here
                 len(gates),
                 sum(zoo.count_params(m) for m in gates),
                 spec.reference_params,
@@ -173,7 +173,7 @@ def _reference_checks(m: V3Model) -> tuple[Check, Check]:
             f"{m.name}: {m.reference_gmacs} GMACs",
             expected=round(m.reference_gmacs * 1e9),
             measured=m.macs,
-            source=f"{TORCHVISION}; {COUNTER_SOURCE}",
+            source=f"{TORCHVISION}; measured: {LAYER_COUNT}",
             abs_tol=500_000,
         ),
     )
@@ -293,7 +293,7 @@ class SENumbers:
 
     squeezed: int  # C/r, at least 1
     se_params: int
-    se_macs: int  # FlopCounterMode ÷ 2
+    se_macs: int  # by the zoo's per-layer count
     block_params: int
     block_macs: int
     shapes: tuple[tuple[int, ...], ...]  # input, pooled, gates, output
@@ -336,12 +336,21 @@ def measure_se(s: Settings, ctx: DemoContext) -> SENumbers:
     )
     se_meta = next(m for m in block.modules() if isinstance(m, zoo.SqueezeExcitation))
     x_meta = torch.empty(1, s.block_channels, size, size, device="meta")
+    at = f"{size}×{size}"
+    se_macs = zoo.formula_macs(
+        se_meta,
+        torch.empty(1, c, size, size, device="meta"),
+        label=f"SE {c}→{squeezed}→{c} at {at}",
+    )
+    block_macs = zoo.formula_macs(
+        block, x_meta, label=f"5×5 bneck {s.block_channels}→{c}→{s.block_channels} with SE at {at}"
+    )
     return SENumbers(
         squeezed=squeezed,
         se_params=zoo.count_params(se_meta),
-        se_macs=zoo.forward_macs(se_meta, torch.empty(1, c, size, size, device="meta")),
+        se_macs=se_macs,
         block_params=zoo.count_params(block),
-        block_macs=zoo.forward_macs(block, x_meta),
+        block_macs=block_macs,
         shapes=tuple(tuple(t.shape) for t in (x, pooled, gates, out)),
         gates_in_range=bool(((gates > 0) & (gates < 1)).all()),
         scale_gap=float((out - x * gates).abs().max()),
@@ -403,7 +412,7 @@ def present_se(r: SENumbers, s: Settings) -> Presentation:
                 "SE MACs: 2·C·C/r, independent of H×W",
                 expected=2 * c * sq,
                 measured=r.se_macs,
-                source=f"formula; {COUNTER_SOURCE}",
+                source=f"formula; measured: {LAYER_COUNT}",
             ),
             check(
                 "gates have shape (N, C, 1, 1)",

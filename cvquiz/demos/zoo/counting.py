@@ -84,6 +84,11 @@ def oracle() -> Iterator[list[OracleCount]]:
         _ORACLE.reset(token)
 
 
+def oracle_active() -> bool:
+    """Whether formula counts are being recounted by FlopCounterMode (a cache must not skip them)."""
+    return _ORACLE.get() is not None
+
+
 @contextlib.contextmanager
 def _skip_weight_init() -> Iterator[None]:
     """Make torch.nn.init's in-place initialisers no-ops for a while.
@@ -336,8 +341,3 @@ def forward_macs(module: nn.Module, *inputs: torch.Tensor) -> int:
 def counter_macs(model: nn.Module, input_shape: Shape = DEFAULT_INPUT) -> int:
     """Total MACs according to torch.utils.flop_counter (2 FLOPs per MAC, conv and matmul only)."""
     return forward_macs(model, _input_like(model, input_shape))
-
-
-def costed(model: nn.Module, input_shape: Shape = DEFAULT_INPUT) -> tuple[list[LayerCost], int]:
-    """Per-layer costs by formula and FlopCounterMode's total (the oracle: slow on first use)."""
-    return layer_macs(model, input_shape), counter_macs(model, input_shape)
