@@ -108,7 +108,7 @@ ORACLE_LABELS = {
     "cifar-resnets": {f"CIFAR ResNet-{d}" for d in (20, 32, 44, 56, 110)}
     | {"CIFAR plain-20", "CIFAR plain-56"},
     "fpn-features": {"FPN on resnet50 C2-C5 at 224x224"},
-    "vgg-vs-resnet": {"VGG-16", "ResNet-50"}
+    "vgg-vs-resnet": {"VGG-16", "ResNet-50", "ResNet-34"}
     | {f"layer{i}.0 bottleneck ({v})" for i in (2, 3, 4) for v in ("v1", "v1.5")},
     "densenet-vs-resnet": {"DenseNet-121", "ResNet-50"},
     "still-used": {"ResNet-50", "ConvNeXt-T", "ViT-B/16"},
@@ -171,7 +171,11 @@ FORMULA_FIGURES = {
         **{f"CIFAR plain-{m.depth}": m.plain_macs for m in n.models if m.plain_macs is not None},
     },
     "fpn-features": lambda n: {"FPN on resnet50 C2-C5 at 224x224": n.fpn_macs},
-    "vgg-vs-resnet": lambda n: {"VGG-16": n.vgg_macs, "ResNet-50": n.r50_macs},
+    "vgg-vs-resnet": lambda n: {
+        "VGG-16": n.vgg_macs,
+        "ResNet-50": n.r50_macs,
+        "ResNet-34": n.r34_macs,
+    },  # fmt: skip
     "densenet-vs-resnet": lambda n: {"DenseNet-121": n.dense_macs, "ResNet-50": n.r50_macs},
     "still-used": lambda n: {
         {"resnet50": "ResNet-50", "convnext_tiny": "ConvNeXt-T", "vit_b_16": "ViT-B/16"}[

@@ -180,6 +180,13 @@ def present_fpn(n: FpnNumbers, s: Settings) -> Presentation:
             source="formula; Lin et al. 2017, d = 256",
         ),
         check(
+            "FPN builds P2-P5 from all of C2-C5, not only C4/C5: pyramid strides 4, 8, 16, 32",
+            expected="4, 8, 16, 32",
+            measured=", ".join(str(size // lv.pyramid_shape[-1]) for lv in n.levels),
+            source="Lin et al. 2017, sec. 3: the pyramid is built on the last outputs of conv2-conv5 "
+            "({C2, C3, C4, C5}) and gives {P2, P3, P4, P5}; conv1 is left out for its memory",
+        ),
+        check(
             "every pyramid level P2-P5 has 256 channels at its C level's size",
             expected=str([(d, lv.height, lv.width) for lv in n.levels]),
             measured=str([lv.pyramid_shape for lv in n.levels]),
