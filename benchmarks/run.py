@@ -44,7 +44,7 @@ LIST_VS_IMPORTS = 1.5  # `list` on the built-in bank, as a multiple of the typer
 GOAL_SECONDS = {"10k": 1.0, "100k": 5.0}
 GOAL_MB = {"100k": 500.0}
 GROWTH = 10.0  # ten times the questions and reviews: at most ten times the time ("linear")
-DEMO_SECONDS = 1.0
+DEMO_SECONDS = 0.5  # issue 11: a demo's own work beyond `import torch`
 LIMIT_S = 60.0  # a run still going after this is stopped and reported as over it
 
 
@@ -346,43 +346,57 @@ def bench_growth(report: Report, results: dict[str, dict[str, Series]]) -> None:
 FIRST_RUN = """
 import sys, time
 start = time.perf_counter()
+import torch
 from cvquiz.demos.runner import run_demo
-from cvquiz.demos.verify import warm_up
-warm_up()  # import torch, and torch's FLOP counter's one-off import of torch._dynamo
 ready = time.perf_counter()
 run_demo(sys.argv[1])
-print(ready - start, time.perf_counter() - ready)
+print(ready - start, time.perf_counter() - ready, "torch._dynamo" in sys.modules)
 """
+
+# Issue 11's goals: a demo's own work within 0.5 s of `import torch`, an experiment that trains
+# within 5 s. These four train; the others count, probe or fit nothing bigger than a toy.
+EXPERIMENTS = ("degradation", "near-identity", "training-recipe", "transfer-learning")
+EXPERIMENT_SECONDS = 5.0
+DEMO_ROUNDS = 3
 
 
 def bench_demos(report: Report, tmp: Path) -> None:
-    """Every demo's own time in a fresh process, after `import torch` (and its FLOP counter)."""
+    """Every demo's own time: the median of fresh processes, each timed after `import torch`."""
     from cvquiz.demos.index import demo_ids
 
     env = base_env(tmp / "home-demos", tmp / "cache-demos")
     report.add(
         "## Demos: each one's own time in a fresh process, beyond `import torch`",
         "",
-        "| demo | time | goal | |",
-        "|---|---|---|---|",
+        f"Median of {DEMO_ROUNDS} fresh processes; the interactive path (no FlopCounterMode "
+        "oracle). `torch._dynamo`: whether the run imported it (about 1 s).",
+        "",
+        "| demo | time | goal | torch._dynamo | |",
+        "|---|---|---|---|---|",
     )
     starts, total = [], 0.0
     for demo_id in demo_ids():
-        proc = subprocess.run(
-            [PY, "-c", FIRST_RUN, demo_id], check=True, capture_output=True, text=True, env=env
-        )
-        start_up, seconds = (float(x) for x in proc.stdout.split()[-2:])
-        starts.append(start_up)
+        runs = []
+        for _ in range(DEMO_ROUNDS):
+            proc = subprocess.run(
+                [PY, "-c", FIRST_RUN, demo_id], check=True, capture_output=True, text=True, env=env
+            )
+            start_up, seconds, dynamo = proc.stdout.split()[-3:]
+            starts.append(float(start_up))
+            runs.append((float(seconds), dynamo == "True"))
+        seconds = statistics.median(s for s, _d in runs)
         total += seconds
-        ok = seconds < DEMO_SECONDS
+        goal = EXPERIMENT_SECONDS if demo_id in EXPERIMENTS else DEMO_SECONDS
+        ok = seconds <= goal
         report.add(
-            f"| `{demo_id}` | {ms(seconds)} | < {DEMO_SECONDS:g} s "
+            f"| `{demo_id}` | {ms(seconds)} | ≤ {goal:g} s "
+            f"| {'imported' if any(d for _s, d in runs) else 'no'} "
             f"| {report.verdict(ok, f'demo {demo_id}')} |"
         )
     report.add(
         "",
-        f"All demos' own work: {total:.1f} s. `import torch` and the FLOP counter's warm-up before "
-        f"a demo: {ms(statistics.median(starts))} (median).",
+        f"All demos' own work (medians): {total:.1f} s. `import torch` before a demo: "
+        f"{ms(statistics.median(starts))} (median).",
         "",
     )
 
