@@ -633,3 +633,18 @@ def test_vit_macs_formula_counts_the_attention_products() -> None:
     assert t == 17
     by_hand = 16 * 16 * 3 * 64 + 2 * (4 * t * 16 * 16 + 2 * t * t * 16 + 2 * t * 16 * 32) + 16 * 10
     assert vit_macs(small, num_classes=10) == by_hand
+
+
+def test_a_resnet_skips_the_default_conv_init_yet_every_conv_is_kaiming_initialised() -> None:
+    import math
+
+    default = nn.Conv2d.reset_parameters
+    torch.manual_seed(0)
+    model = resnet18()
+    assert nn.Conv2d.reset_parameters is default  # restored for everyone else
+    for name, m in model.named_modules():
+        if isinstance(m, nn.Conv2d):
+            w = m.weight.detach()
+            fan_out = m.out_channels * m.kernel_size[0] * m.kernel_size[1]
+            assert torch.isfinite(w).all(), name  # no uninitialised memory left behind
+            assert w.std().item() == pytest.approx(math.sqrt(2 / fan_out), rel=0.1), name

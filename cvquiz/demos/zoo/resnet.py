@@ -8,7 +8,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from .layers import conv1x1, conv3x3, init_weights
+from .layers import conv1x1, conv3x3, convs_left_for_init_weights, init_weights
 
 Variant = Literal["v1", "v1.5"]
 
@@ -150,14 +150,15 @@ class ResNet(nn.Module):
         self.base_width = width_per_group
         self.variant: Variant = variant
         self.in_ch = 64
-        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = self._make_layer(64, layers[0])
-        self.layer2 = self._make_layer(128, layers[1], stride=2)
-        self.layer3 = self._make_layer(256, layers[2], stride=2)
-        self.layer4 = self._make_layer(512, layers[3], stride=2)
+        with convs_left_for_init_weights():  # init_weights below sets every conv
+            self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+            self.layer1 = self._make_layer(64, layers[0])
+            self.layer2 = self._make_layer(128, layers[1], stride=2)
+            self.layer3 = self._make_layer(256, layers[2], stride=2)
+            self.layer4 = self._make_layer(512, layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(512 * block.expansion, num_classes)
 
