@@ -26,7 +26,32 @@ class HasLR(Protocol):
     lr: float
 
 
-class SGD:
+class _Optimizer:
+    """What SGD and Adam share: the parameters, zero_grad, and a step over those with a gradient."""
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float) -> None:
+        self.params = list(params)
+        self.lr = lr
+
+    def zero_grad(self) -> None:
+        """Drop the gradients (torch.optim's default, set_to_none=True)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient."""
+        import torch
+
+        with torch.no_grad():
+            for i, p in enumerate(self.params):
+                if p.grad is not None:
+                    self._update(i, p, p.grad)
+
+    def _update(self, i: int, p: torch.Tensor, grad: torch.Tensor) -> None:
+        raise NotImplementedError
+
+
+class SGD(_Optimizer):
     """torch.optim.SGD: stochastic gradient descent with optional momentum and weight decay.
 
     For each parameter p with gradient g, as documented for torch.optim.SGD:
@@ -48,25 +73,13 @@ class SGD:
     ) -> None:
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        self.params = list(params)
-        self.lr = lr
+        super().__init__(params, lr)
         self.momentum, self.dampening = momentum, dampening
         self.weight_decay, self.nesterov = weight_decay, nesterov
         self._buffers: list[torch.Tensor | None] = [None] * len(self.params)
 
-    def zero_grad(self) -> None:
-        """Drop the gradients (torch.optim's default, set_to_none=True)."""
-        for p in self.params:
-            p.grad = None
-
-    def step(self) -> None:
-        """One update of every parameter that has a gradient."""
-        import torch
-
-        with torch.no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is not None:
-                    p.add_(self._direction(i, p, p.grad), alpha=-self.lr)
+    def _update(self, i: int, p: torch.Tensor, grad: torch.Tensor) -> None:
+        p.add_(self._direction(i, p, grad), alpha=-self.lr)
 
     def _direction(self, i: int, p: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
         """The step direction of parameter i: its gradient with weight decay and momentum."""
@@ -82,7 +95,7 @@ class SGD:
         return grad.add(buf, alpha=self.momentum) if self.nesterov else buf
 
 
-class Adam:
+class Adam(_Optimizer):
     """torch.optim.Adam (no AMSGrad, no weight decay): Kingma & Ba's algorithm.
 
     For each parameter p with gradient g at step t = 1, 2, ..., as documented for torch.optim.Adam:
@@ -98,25 +111,10 @@ class Adam:
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
     ) -> None:
-        self.params = list(params)
-        self.lr = lr
+        super().__init__(params, lr)
         self.betas, self.eps = betas, eps
         # Per parameter, made at its first gradient as torch does: (steps, m, v).
         self._state: dict[int, tuple[int, torch.Tensor, torch.Tensor]] = {}
-
-    def zero_grad(self) -> None:
-        """Drop the gradients (torch.optim's default, set_to_none=True)."""
-        for p in self.params:
-            p.grad = None
-
-    def step(self) -> None:
-        """One update of every parameter that has a gradient."""
-        import torch
-
-        with torch.no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is not None:
-                    self._update(i, p, p.grad)
 
     def _update(self, i: int, p: torch.Tensor, grad: torch.Tensor) -> None:
         import torch

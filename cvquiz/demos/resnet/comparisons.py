@@ -27,6 +27,7 @@ from cvquiz.demos.runner import DemoContext
 
 if TYPE_CHECKING:
     from torch import nn
+    from torch.utils.hooks import RemovableHandle
 
 # torchvision 0.29.1's weights tables.
 VGG16_PARAMS, VGG16_GMACS = 138_357_544, 15.47
@@ -238,8 +239,8 @@ class DenseNumbers:
     r50_macs: int
 
 
-def _forward_empty(model: nn.Module) -> None:
-    """One forward pass of a meta-device model on a 224x224 image, for its hooks.
+def _forward_empty(model: nn.Module, hooks: Sequence[RemovableHandle]) -> None:
+    """One forward pass of a meta-device model on a 224x224 image for its `hooks`, then removed.
 
     It runs on an empty batch (zoo.empty_pass): hooks see batch 0, every other dimension real. A
     forward on meta tensors would import torch._dynamo, about 1 s.
@@ -248,7 +249,11 @@ def _forward_empty(model: nn.Module) -> None:
 
     from cvquiz.demos import zoo
 
-    zoo.empty_pass(model, torch.empty((1, 3, 224, 224), device="meta"))
+    try:
+        zoo.empty_pass(model, torch.empty((1, 3, 224, 224), device="meta"))
+    finally:
+        for handle in hooks:
+            handle.remove()
 
 
 def _one_image(shape: Sequence[int]) -> tuple[int, ...]:
@@ -274,11 +279,7 @@ def measure_densenet(s: Settings, ctx: DemoContext) -> DenseNumbers:
         for layer in block.modules()
         if isinstance(layer, DenseLayer)
     ]
-    try:
-        _forward_empty(dense)
-    finally:
-        for handle in handles:
-            handle.remove()
+    _forward_empty(dense, handles)
     d_layers = zoo.layer_macs(dense, (1, 3, 224, 224), label="DenseNet-121")
     # What each ResNet-50 bottleneck reads and writes, stage by stage.
     stage_io: dict[int, list[tuple[tuple[int, ...], tuple[int, ...]]]] = {i: [] for i in range(4)}
@@ -291,11 +292,7 @@ def measure_densenet(s: Settings, ctx: DemoContext) -> DenseNumbers:
         for i in range(4)
         for block in getattr(r50, f"layer{i + 1}")
     ]
-    try:
-        _forward_empty(r50)
-    finally:
-        for handle in handles:
-            handle.remove()
+    _forward_empty(r50, handles)
     r_layers = zoo.layer_macs(r50, (1, 3, 224, 224), label="ResNet-50")
 
     reads = []
