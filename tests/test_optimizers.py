@@ -59,30 +59,23 @@ SGD_SETTINGS = (
 )
 
 
-@pytest.mark.parametrize("kwargs", SGD_SETTINGS, ids=lambda k: ",".join(k))
-@pytest.mark.parametrize("seed", (0, 1))
-def test_sgd_equals_torch_optim(kwargs: dict, seed: int) -> None:
-    model, x, y = _problem(seed)
-    twin = copy.deepcopy(model)
-    ours = _train(model, x, y, lambda p: optimizers.SGD(p, **kwargs), None)
-    theirs = _train(twin, x, y, lambda p: torch.optim.SGD(p, **kwargs), None)
-    _assert_same(ours, theirs)
-    assert not torch.equal(ours[0][0], ours[-1][0])  # it moved: the comparison is not vacuous
+ADAM_SETTINGS = ({"lr": 0.01}, {"lr": 0.003, "betas": (0.8, 0.99), "eps": 1e-6})
+CASES = [("SGD", kwargs) for kwargs in SGD_SETTINGS] + [
+    ("Adam", kwargs) for kwargs in ADAM_SETTINGS
+]
 
 
 @pytest.mark.parametrize(
-    "kwargs",
-    ({"lr": 0.01}, {"lr": 0.003, "betas": (0.8, 0.99), "eps": 1e-6}),
-    ids=("default", "custom"),
+    ("name", "kwargs"), CASES, ids=[f"{name}:{','.join(kwargs)}" for name, kwargs in CASES]
 )
 @pytest.mark.parametrize("seed", (0, 1))
-def test_adam_equals_torch_optim(kwargs: dict, seed: int) -> None:
+def test_each_optimizer_equals_torch_optim(name: str, kwargs: dict, seed: int) -> None:
     model, x, y = _problem(seed)
     twin = copy.deepcopy(model)
-    ours = _train(model, x, y, lambda p: optimizers.Adam(p, **kwargs), None)
-    theirs = _train(twin, x, y, lambda p: torch.optim.Adam(p, **kwargs), None)
+    ours = _train(model, x, y, lambda p: getattr(optimizers, name)(p, **kwargs), None)
+    theirs = _train(twin, x, y, lambda p: getattr(torch.optim, name)(p, **kwargs), None)
     _assert_same(ours, theirs)
-    assert not torch.equal(ours[0][0], ours[-1][0])
+    assert not torch.equal(ours[0][0], ours[-1][0])  # it moved: the comparison is not vacuous
 
 
 def test_frozen_parameters_are_left_alone() -> None:
